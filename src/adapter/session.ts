@@ -1,0 +1,733 @@
+/**
+ * The unikernel debug session: DAP requests become MI commands, gdb's async records and QEMU's
+ * console become DAP events.
+ */
+import { basename, dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import {
+  DebugSession,
+  ExitedEvent,
+  InitializedEvent,
+  OutputEvent,
+  Source,
+  StackFrame,
+  StoppedEvent,
+  TerminatedEvent,
+  Thread,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { Gdb, GdbCommandError, type MiAsync } from '../mi/gdb';
+import * as mi from '../mi/commands';
+import type { FrameContext, MiFrame } from '../mi/commands';
+import { readElfInfo, symbolsProblem, bootProblem, ImageError } from '../qemu/elf';
+import { QemuInstance, QemuError } from '../qemu/instance';
+import {
+  ConfigError,
+  normalizeTarget,
+  validateAttach,
+  validateLaunch,
+  type AttachArguments,
+  type CommonArguments,
+  type LaunchArguments,
+} from './config';
+import { Reaper } from './reaper';
+import { RefTable, aggregatePlaceholder, childExpression, isExpandableType, type VarContainer } from './variables';
+
+type StopReason = 'step' | 'breakpoint' | 'exception' | 'pause' | 'entry' | 'goto' | 'function breakpoint' | 'data breakpoint';
+
+/** What the session is doing with the guest right now. */
+type RunState = 'starting' | 'stopped' | 'running' | 'ended';
+
+const DEFAULT_STACK_LEVELS = 20;
+
+export class UnikernelDebugSession extends DebugSession {
+  private gdb: Gdb | undefined;
+  private qemu: QemuInstance | undefined;
+  private reaper: Reaper | undefined;
+  private isAttach = false;
+  private args: (LaunchArguments | AttachArguments) | undefined;
+  private runState: RunState = 'starting';
+  private entryBreakpoint: string | undefined;
+  private pendingReason: StopReason | undefined;
+  /** A stop we caused ourselves (to insert breakpoints while running) is not shown to the user. */
+  private silentStop: { resolve: () => void } | undefined;
+  private readonly sourceBreakpoints = new Map<string, string[]>();
+  private functionBreakpoints: string[] = [];
+  private readonly frames = new RefTable<FrameContext>();
+  private readonly vars = new RefTable<VarContainer>();
+  private varobjs: string[] = [];
+  private registerNames: string[] | undefined;
+  private lastThreads: DebugProtocol.Thread[] = [new Thread(1, 'CPU 0')];
+  private readonly consoleDecoder = new StringDecoder('utf8');
+  private ending = false;
+  private configurationDone = false;
+
+  // ---- lifecycle --------------------------------------------------------------------------------
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsEvaluateForHovers: true,
+      supportsSetVariable: true,
+      supportsSetExpression: false,
+      supportsTerminateRequest: true,
+      supportsDelayedStackTraceLoading: true,
+      supportTerminateDebuggee: true,
+      supportsSteppingGranularity: true,
+    };
+    this.sendResponse(response);
+  }
+
+  protected override async launchRequest(response: DebugProtocol.LaunchResponse, raw: DebugProtocol.LaunchRequestArguments): Promise<void> {
+    try {
+      const args = validateLaunch(raw as Record<string, unknown>);
+      this.args = args;
+      const kernelInfo = await readElfInfo(args.kernel, 'image');
+      const problem = bootProblem(kernelInfo);
+      if (problem) throw new ImageError(problem);
+      const symbols = args.symbols ?? (kernelInfo.bits === 32 ? siblingDebugFile(args.kernel) : args.kernel);
+      await this.checkSymbols(symbols, kernelInfo.bits === 32 && !args.symbols);
+
+      this.reaper = Reaper.start();
+      // QEMU and gdb start in parallel; gdb reads the symbols while QEMU comes up.
+      const [qemuResult, gdbResult] = await Promise.allSettled([
+        QemuInstance.start({
+          kernel: args.kernel,
+          cmdline: args.cmdline,
+          memoryMiB: args.memory,
+          cpus: args.cpus,
+          qemuPath: args.qemuPath,
+          extraArgs: args.qemuArgs,
+          consoleLog: args.consoleLog,
+          cwd: args.cwd,
+          onSpawn: (pid) => this.reaper?.guard(pid),
+        }),
+        this.startGdb(args, symbols),
+      ]);
+      if (qemuResult.status === 'fulfilled') this.attachQemu(qemuResult.value);
+      if (qemuResult.status === 'rejected') throw qemuResult.reason;
+      if (gdbResult.status === 'rejected') throw gdbResult.reason;
+      const gdb = gdbResult.value;
+      await this.connect(gdb, qemuResult.value.plan.gdbSocket);
+      this.sendResponse(response);
+      this.sendEvent(new InitializedEvent());
+    } catch (e) {
+      await this.stopChildren();
+      this.fail(response, e);
+    }
+  }
+
+  protected override async attachRequest(response: DebugProtocol.AttachResponse, raw: DebugProtocol.AttachRequestArguments): Promise<void> {
+    try {
+      const args = validateAttach(raw as Record<string, unknown>);
+      this.args = args;
+      this.isAttach = true;
+      const target = normalizeTarget(args.target, args.cwd ?? process.cwd());
+      if (!target.includes(':') || target.startsWith('/')) {
+        if (!existsSync(target)) throw new ConfigError(`Nothing is listening at ${target}: the socket does not exist. Start the guest with its GDB stub first.`);
+      }
+      if (args.symbols) await this.checkSymbols(args.symbols, false);
+      this.reaper = Reaper.start();
+      const gdb = await this.startGdb(args, args.symbols);
+      await this.connect(gdb, target);
+      this.sendResponse(response);
+      this.sendEvent(new InitializedEvent());
+    } catch (e) {
+      await this.stopChildren();
+      this.fail(response, e);
+    }
+  }
+
+  private async checkSymbols(path: string, guessed: boolean): Promise<void> {
+    if (guessed && !existsSync(path)) {
+      throw new ImageError(
+        `The image is a 32-bit boot image and no 64-bit debug file was found next to it (looked for ${path}); set "symbols" to the ELF with debug info.`,
+      );
+    }
+    const info = await readElfInfo(path, 'symbols file');
+    const problem = symbolsProblem(info);
+    if (problem) throw new ImageError(problem);
+    if (!info.hasDebugInfo) {
+      this.sendEvent(new OutputEvent(`${path} has no debug information: breakpoints by line and variables will not work. Build with -g.\n`, 'important'));
+    }
+  }
+
+  private async startGdb(args: CommonArguments, symbols: string | undefined): Promise<Gdb> {
+    const gdb = await Gdb.start({
+      gdbPath: args.gdbPath,
+      cwd: args.cwd,
+      useInitFiles: args.gdbInitFiles,
+      onSpawn: (pid) => this.reaper?.guard(pid),
+    });
+    this.gdb = gdb;
+    gdb.on('exec', (rec) => this.onExec(rec));
+    gdb.on('console', (text) => this.sendEvent(new OutputEvent(text, 'console')));
+    gdb.on('target', (text) => this.sendEvent(new OutputEvent(text, 'stdout')));
+    gdb.on('exit', (reason) => {
+      if (!this.ending) {
+        this.sendEvent(new OutputEvent(`${reason} The debug session ends.\n`, 'important'));
+        void this.endSession();
+      }
+    });
+    if (symbols) await mi.fileExecAndSymbols(gdb, symbols);
+    // Each vCPU is a gdb thread; printing the guest's own arch keeps 64-bit registers after the 32-bit boot code.
+    await mi.gdbSet(gdb, 'architecture', 'i386:x86-64');
+    for (const cmd of args.setupCommands ?? []) await mi.cliCommand(gdb, cmd);
+    return gdb;
+  }
+
+  private attachQemu(qemu: QemuInstance): void {
+    this.qemu = qemu;
+    qemu.on('console', (chunk) => {
+      const text = this.consoleDecoder.write(chunk).replace(/\r\n/g, '\n').replace(/\0/g, '');
+      if (text) this.sendEvent(new OutputEvent(text, 'stdout'));
+    });
+    qemu.on('exit', (reason, code) => {
+      if (qemu.pid !== undefined) this.reaper?.release(qemu.pid);
+      if (this.ending) return;
+      this.sendEvent(new OutputEvent(`${reason}\n`, 'console'));
+      this.sendEvent(new ExitedEvent(code ?? 0));
+      void this.endSession();
+    });
+  }
+
+  private async connect(gdb: Gdb, target: string): Promise<void> {
+    try {
+      await mi.targetSelectRemote(gdb, target);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new ConfigError(`gdb could not connect to the GDB stub at ${target}: ${msg}`);
+    }
+    this.runState = 'stopped';
+  }
+
+  protected override async configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): Promise<void> {
+    this.configurationDone = true;
+    const gdb = this.gdb;
+    if (!gdb) return this.fail(response, new Error('The session has no gdb.'));
+    try {
+      const stopAt = this.args?.stopAtEntry;
+      if (this.isAttach && stopAt === true) {
+        this.sendResponse(response);
+        this.reportStop('entry', await this.currentThreadId());
+        return;
+      }
+      if (stopAt) {
+        const kernel = this.isAttach ? undefined : (this.args as LaunchArguments).kernel;
+        const location = typeof stopAt === 'string' ? stopAt : kernel ? `*0x${(await readElfInfo(kernel)).entry.toString(16)}` : undefined;
+        if (location) this.entryBreakpoint = (await mi.breakInsert(gdb, location, { temporary: true, hardware: true })).number;
+      }
+      this.sendResponse(response);
+      await this.resume(() => mi.execContinue(gdb));
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments | undefined): Promise<void> {
+    const terminate = args?.terminateDebuggee ?? !this.isAttach;
+    if (this.isAttach && !terminate && this.gdb?.isAlive) {
+      // Leave the guest running: gdb's detach resumes it.
+      try {
+        if (this.runState === 'running') await this.stopSilently();
+        await mi.targetDetach(this.gdb);
+      } catch {
+        /* the stub may already be gone */
+      }
+    } else if (this.isAttach && terminate && this.gdb?.isAlive) {
+      try {
+        if (this.runState === 'running') await this.stopSilently();
+        await mi.cliCommand(this.gdb, 'kill', 3_000);
+      } catch {
+        /* the stub may already be gone */
+      }
+    }
+    await this.stopChildren();
+    this.sendResponse(response);
+    this.shutdown();
+  }
+
+  protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
+    if (this.isAttach) {
+      try {
+        if (this.gdb?.isAlive) {
+          if (this.runState === 'running') await this.stopSilently();
+          await mi.cliCommand(this.gdb, 'kill', 3_000);
+        }
+      } catch {
+        /* gone already */
+      }
+    }
+    this.sendResponse(response);
+    await this.endSession();
+  }
+
+  /** Ends everything once and tells VS Code. */
+  private async endSession(): Promise<void> {
+    if (this.ending) return;
+    await this.stopChildren();
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  /** The client went away (or asked to end): nothing we started may outlive the adapter. */
+  override shutdown(): void {
+    void this.stopChildren().finally(() => super.shutdown());
+  }
+
+  /** Kills what we started and forgets it; safe to call more than once. */
+  private async stopChildren(): Promise<void> {
+    this.ending = true;
+    this.runState = 'ended';
+    const gdb = this.gdb;
+    const qemu = this.qemu;
+    this.gdb = undefined;
+    this.qemu = undefined;
+    await Promise.all([
+      gdb?.dispose().then(() => gdb.pid !== undefined && this.reaper?.release(gdb.pid)),
+      qemu?.dispose().then(() => qemu.pid !== undefined && this.reaper?.release(qemu.pid)),
+    ]);
+    this.reaper?.close();
+    this.reaper = undefined;
+  }
+
+  // ---- execution --------------------------------------------------------------------------------
+
+  private onExec(rec: MiAsync): void {
+    if (rec.asyncClass === 'running') {
+      this.runState = 'running';
+      return;
+    }
+    if (rec.asyncClass !== 'stopped') return;
+    const reason = typeof rec.results.reason === 'string' ? rec.results.reason : '';
+    if (reason.startsWith('exited')) {
+      this.runState = 'ended';
+      if (!this.ending) void this.endSession();
+      return;
+    }
+    this.runState = 'stopped';
+    if (this.silentStop) {
+      const s = this.silentStop;
+      this.silentStop = undefined;
+      s.resolve();
+      return;
+    }
+    if (!this.configurationDone) return;
+    const threadId = Number.parseInt(typeof rec.results['thread-id'] === 'string' ? rec.results['thread-id'] : '1', 10) || 1;
+    this.reportStop(this.stopReason(rec, reason), threadId);
+  }
+
+  private stopReason(rec: MiAsync, reason: string): StopReason {
+    const pending = this.pendingReason;
+    this.pendingReason = undefined;
+    if (reason === 'breakpoint-hit') {
+      const bkpt = rec.results.bkptno;
+      if (this.entryBreakpoint !== undefined && bkpt === this.entryBreakpoint) {
+        this.entryBreakpoint = undefined;
+        return 'entry';
+      }
+      if (typeof bkpt === 'string' && this.functionBreakpoints.includes(bkpt)) return 'function breakpoint';
+      return 'breakpoint';
+    }
+    if (reason === 'end-stepping-range' || reason === 'function-finished' || reason === 'location-reached') return 'step';
+    if (reason === 'watchpoint-trigger' || reason === 'access-watchpoint-trigger' || reason === 'read-watchpoint-trigger') return 'data breakpoint';
+    if (reason === 'signal-received') {
+      const sig = rec.results['signal-name'];
+      if (sig === 'SIGINT' || pending === 'pause') return 'pause';
+      if (sig === 'SIGTRAP' && pending) return pending;
+      return 'exception';
+    }
+    return pending ?? 'pause';
+  }
+
+  private reportStop(reason: StopReason, threadId: number): void {
+    this.frames.clear();
+    this.vars.clear();
+    const ev = new StoppedEvent(reason, threadId) as DebugProtocol.StoppedEvent;
+    ev.body.allThreadsStopped = true;
+    this.sendEvent(ev);
+  }
+
+  /** Runs a resuming MI command; variable objects of the last stop are dropped. */
+  private async resume(command: () => Promise<unknown>): Promise<void> {
+    const stale = this.varobjs;
+    this.varobjs = [];
+    this.frames.clear();
+    this.vars.clear();
+    this.runState = 'running';
+    await command();
+    const gdb = this.gdb;
+    // Not awaited: deleting old variable objects must not delay the step.
+    if (gdb) for (const name of stale) mi.varDelete(gdb, name).catch(() => undefined);
+  }
+
+  /** Interrupts the guest without telling VS Code; resolves once it is stopped. */
+  private stopSilently(): Promise<void> {
+    const gdb = this.gdb;
+    if (!gdb || this.runState !== 'running') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.silentStop = undefined;
+        reject(new Error('The guest did not stop within 5 s.'));
+      }, 5_000);
+      this.silentStop = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      mi.execInterrupt(gdb).catch((e: unknown) => {
+        clearTimeout(timer);
+        this.silentStop = undefined;
+        reject(e instanceof Error ? e : new Error(String(e)));
+      });
+    });
+  }
+
+  /** Runs `fn` with the guest stopped: a running guest is paused for it and resumed after, invisibly. */
+  private async whileStopped<T>(fn: (gdb: Gdb) => Promise<T>): Promise<T> {
+    const gdb = this.requireGdb();
+    if (this.runState !== 'running') return fn(gdb);
+    await this.stopSilently();
+    try {
+      return await fn(gdb);
+    } finally {
+      await mi.execContinue(gdb).catch(() => undefined);
+    }
+  }
+
+  protected override async continueRequest(response: DebugProtocol.ContinueResponse): Promise<void> {
+    response.body = { allThreadsContinued: true };
+    await this.execute(response, (gdb) => mi.execContinue(gdb));
+  }
+
+  protected override async nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): Promise<void> {
+    const insn = args.granularity === 'instruction';
+    await this.execute(response, (gdb) => mi.execNext(gdb, args.threadId, insn), 'step');
+  }
+
+  protected override async stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): Promise<void> {
+    const insn = args.granularity === 'instruction';
+    await this.execute(response, (gdb) => mi.execStep(gdb, args.threadId, insn), 'step');
+  }
+
+  protected override async stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): Promise<void> {
+    await this.execute(response, (gdb) => mi.execFinish(gdb, args.threadId), 'step');
+  }
+
+  protected override async pauseRequest(response: DebugProtocol.PauseResponse): Promise<void> {
+    try {
+      const gdb = this.requireGdb();
+      this.pendingReason = 'pause';
+      await mi.execInterrupt(gdb);
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  private async execute(response: DebugProtocol.Response, command: (gdb: Gdb) => Promise<unknown>, reason?: StopReason): Promise<void> {
+    try {
+      const gdb = this.requireGdb();
+      this.pendingReason = reason;
+      await this.resume(() => command(gdb));
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  // ---- breakpoints ------------------------------------------------------------------------------
+
+  protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
+    const path = args.source.path;
+    if (!path) {
+      response.body = { breakpoints: (args.breakpoints ?? []).map(() => ({ verified: false, message: 'This source has no file path.' })) };
+      this.sendResponse(response);
+      return;
+    }
+    try {
+      const wanted = args.breakpoints ?? [];
+      const result = await this.whileStopped(async (gdb) => {
+        await mi.breakDelete(gdb, this.sourceBreakpoints.get(path) ?? []);
+        return Promise.allSettled(
+          wanted.map((bp) => mi.breakInsert(gdb, `${path}:${bp.line}`, { condition: bp.condition || undefined })),
+        );
+      });
+      this.sourceBreakpoints.set(
+        path,
+        result.flatMap((r) => (r.status === 'fulfilled' ? [r.value.number] : [])),
+      );
+      response.body = {
+        breakpoints: result.map((r, i): DebugProtocol.Breakpoint => {
+          if (r.status === 'rejected') return { verified: false, line: wanted[i]?.line, message: errorText(r.reason) };
+          const b = r.value;
+          return {
+            id: Number.parseInt(b.number, 10) || undefined,
+            verified: !b.pending,
+            line: b.line ?? wanted[i]?.line,
+            source: b.fullname ? new Source(basename(b.fullname), b.fullname) : args.source,
+            instructionReference: b.addr,
+            message: b.pending ? 'Pending: no code at this location in the loaded symbols.' : undefined,
+          };
+        }),
+      };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override async setFunctionBreakPointsRequest(
+    response: DebugProtocol.SetFunctionBreakpointsResponse,
+    args: DebugProtocol.SetFunctionBreakpointsArguments,
+  ): Promise<void> {
+    try {
+      const result = await this.whileStopped(async (gdb) => {
+        await mi.breakDelete(gdb, this.functionBreakpoints);
+        return Promise.allSettled(args.breakpoints.map((bp) => mi.breakInsert(gdb, bp.name, { condition: bp.condition || undefined })));
+      });
+      this.functionBreakpoints = result.flatMap((r) => (r.status === 'fulfilled' ? [r.value.number] : []));
+      response.body = {
+        breakpoints: result.map((r): DebugProtocol.Breakpoint => {
+          if (r.status === 'rejected') return { verified: false, message: errorText(r.reason) };
+          const b = r.value;
+          return {
+            id: Number.parseInt(b.number, 10) || undefined,
+            verified: !b.pending,
+            line: b.line,
+            source: b.fullname ? new Source(basename(b.fullname), b.fullname) : undefined,
+            instructionReference: b.addr,
+          };
+        }),
+      };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  // ---- threads, stacks, variables ---------------------------------------------------------------
+
+  protected override async threadsRequest(response: DebugProtocol.ThreadsResponse): Promise<void> {
+    const gdb = this.gdb;
+    if (gdb && this.runState === 'stopped') {
+      try {
+        const { threads } = await mi.threadInfo(gdb);
+        if (threads.length > 0) {
+          this.lastThreads = threads.map((t) => new Thread(t.id, vcpuName(t.targetId, t.id)));
+        }
+      } catch {
+        /* keep the last known list */
+      }
+    }
+    response.body = { threads: this.lastThreads };
+    this.sendResponse(response);
+  }
+
+  protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
+    try {
+      const gdb = this.requireGdb();
+      const start = args.startFrame ?? 0;
+      const levels = args.levels && args.levels > 0 ? args.levels : DEFAULT_STACK_LEVELS;
+      // One more than asked tells whether more frames exist without walking the whole stack.
+      const frames = await mi.stackListFrames(gdb, args.threadId, start, start + levels);
+      const shown = frames.slice(0, levels);
+      response.body = {
+        stackFrames: shown.map((f) => this.toStackFrame(args.threadId, f)),
+        totalFrames: frames.length > levels ? start + levels + 1 : start + shown.length,
+      };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  private toStackFrame(threadId: number, f: MiFrame): DebugProtocol.StackFrame {
+    const id = this.frames.add({ threadId, level: f.level });
+    const name = f.func ?? (f.from ? `${f.addr} in ${basename(f.from)}` : f.addr);
+    const path = f.fullname ?? f.file;
+    const frame: DebugProtocol.StackFrame = new StackFrame(id, name, path ? new Source(basename(path), path) : undefined, f.line ?? 0, 1);
+    frame.instructionPointerReference = f.addr;
+    if (!path || !f.line) frame.presentationHint = 'subtle';
+    return frame;
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    const at = this.frames.get(args.frameId);
+    if (!at) {
+      response.body = { scopes: [] };
+      this.sendResponse(response);
+      return;
+    }
+    response.body = {
+      scopes: [
+        { name: 'Locals', presentationHint: 'locals', variablesReference: this.vars.add({ kind: 'locals', at }), expensive: false },
+        { name: 'Registers', presentationHint: 'registers', variablesReference: this.vars.add({ kind: 'registers', at }), expensive: true },
+      ],
+    };
+    this.sendResponse(response);
+  }
+
+  protected override async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
+    try {
+      const gdb = this.requireGdb();
+      const c = this.vars.get(args.variablesReference);
+      let variables: DebugProtocol.Variable[] = [];
+      if (c?.kind === 'locals') variables = await this.localVariables(gdb, c.at);
+      else if (c?.kind === 'registers') variables = await this.registerVariables(gdb, c.at);
+      else if (c?.kind === 'expression') {
+        const vo = await this.createVarobj(gdb, c.expression, c.at);
+        variables = await this.childVariables(gdb, vo.name, c.expression, vo.type, c.at);
+      } else if (c?.kind === 'varobj') {
+        variables = await this.childVariables(gdb, c.name, c.evaluateName, c.type, c.at);
+      }
+      if (args.start !== undefined || args.count !== undefined) {
+        const s = args.start ?? 0;
+        variables = variables.slice(s, args.count ? s + args.count : undefined);
+      }
+      response.body = { variables };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  private async localVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
+    const locals = await mi.stackListVariables(gdb, at);
+    return locals.map((v) => ({
+      name: v.name,
+      value: v.value ?? aggregatePlaceholder(v.type),
+      type: v.type,
+      evaluateName: v.name,
+      presentationHint: v.arg ? { kind: 'property', attributes: [] } : undefined,
+      variablesReference: isExpandableType(v.type, v.value) ? this.vars.add({ kind: 'expression', at, expression: v.name }) : 0,
+    }));
+  }
+
+  private async createVarobj(gdb: Gdb, expression: string, at: FrameContext | undefined): Promise<mi.VarObject> {
+    const vo = await mi.varCreate(gdb, expression, at);
+    this.varobjs.push(vo.name);
+    return vo;
+  }
+
+  private async childVariables(
+    gdb: Gdb,
+    name: string,
+    parentExpr: string | undefined,
+    parentType: string | undefined,
+    at: FrameContext | undefined,
+  ): Promise<DebugProtocol.Variable[]> {
+    const children = await mi.varListChildren(gdb, name);
+    return children.map((ch) => {
+      const exp = ch.exp ?? ch.name;
+      const evaluateName = parentExpr !== undefined ? childExpression(parentExpr, parentType, exp) : undefined;
+      return {
+        name: /^\d+$/.test(exp) ? `[${exp}]` : exp,
+        value: ch.value ?? aggregatePlaceholder(ch.type),
+        type: ch.type,
+        evaluateName,
+        variablesReference: ch.numchild > 0 || ch.dynamic ? this.vars.add({ kind: 'varobj', name: ch.name, evaluateName, at, type: ch.type }) : 0,
+      };
+    });
+  }
+
+  private async registerVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
+    this.registerNames ??= await mi.dataListRegisterNames(gdb);
+    const names = this.registerNames;
+    const values = await mi.dataListRegisterValues(gdb, 'x', at);
+    return values
+      .filter((r) => names[r.number])
+      .map((r) => ({ name: names[r.number] ?? String(r.number), value: r.value, evaluateName: `$${names[r.number]}`, variablesReference: 0 }));
+  }
+
+  protected override async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
+    try {
+      const gdb = this.requireGdb();
+      const c = this.vars.get(args.variablesReference);
+      let expr: string;
+      let at: FrameContext | undefined;
+      if (c?.kind === 'locals') {
+        expr = args.name;
+        at = c.at;
+      } else if (c?.kind === 'registers') {
+        expr = `$${args.name}`;
+        at = c.at;
+      } else if (c && (c.kind === 'varobj' || c.kind === 'expression')) {
+        const parent = c.kind === 'varobj' ? c.evaluateName : c.expression;
+        if (parent === undefined) throw new Error('This value cannot be changed.');
+        const childExp = args.name.replace(/^\[(\d+)\]$/, '$1');
+        const parentType = c.kind === 'varobj' ? c.type : (await mi.varCreate(gdb, parent, c.at).then((v) => { this.varobjs.push(v.name); return v.type; }));
+        expr = childExpression(parent, parentType, childExp);
+        at = c.at;
+      } else {
+        throw new Error('This variable is no longer available.');
+      }
+      const value = await mi.dataEvaluateExpression(gdb, `${expr} = ${args.value}`, at);
+      response.body = { value };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
+    try {
+      const gdb = this.requireGdb();
+      const at = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
+      if (args.context === 'repl') {
+        // The Debug Console talks to gdb's own command line.
+        const r = await mi.cliCommand(gdb, args.expression, 30_000);
+        response.body = { result: r.console.replace(/\n$/, ''), variablesReference: 0 };
+      } else {
+        const vo = await this.createVarobj(gdb, args.expression, at);
+        response.body = {
+          result: vo.value ?? aggregatePlaceholder(vo.type),
+          type: vo.type,
+          variablesReference: vo.numchild > 0 ? this.vars.add({ kind: 'varobj', name: vo.name, evaluateName: args.expression, at, type: vo.type }) : 0,
+        };
+      }
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e, args.context !== 'repl' && args.context !== 'watch');
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  private async currentThreadId(): Promise<number> {
+    const gdb = this.requireGdb();
+    const { currentThreadId } = await mi.threadInfo(gdb);
+    return currentThreadId ?? 1;
+  }
+
+  private requireGdb(): Gdb {
+    if (!this.gdb?.isAlive) throw new Error('The debug session has ended.');
+    return this.gdb;
+  }
+
+  private fail(response: DebugProtocol.Response, e: unknown, quiet = false): void {
+    const message = errorText(e);
+    this.sendErrorResponse(response, { id: 1, format: '{_error}', variables: { _error: message }, showUser: !quiet });
+  }
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof GdbCommandError || e instanceof ConfigError || e instanceof ImageError || e instanceof QemuError) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** `Thread 1.2 (CPU#1 [running])` → `CPU 1`; anything else keeps gdb's words. */
+function vcpuName(targetId: string, id: number): string {
+  const m = targetId.match(/CPU#(\d+)/);
+  if (m) return `CPU ${m[1]}`;
+  return targetId || `Thread ${id}`;
+}
+
+/** Unikraft-style boot images keep their debug info in `<image>.dbg`. */
+function siblingDebugFile(kernel: string): string {
+  return join(dirname(kernel), `${basename(kernel)}.dbg`);
+}

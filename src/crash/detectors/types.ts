@@ -1,0 +1,31 @@
+import type { CrashReport, Platform } from '../report';
+
+export interface DetectedCrash {
+  report: CrashReport;
+  /**
+   * A consequence that is usually printed after a crash another line already
+   * reported (`solo5_exit(2)` after an OCaml exception, `halted` after a
+   * panic). Reported only when no crash came just before it.
+   */
+  followUp?: boolean;
+}
+
+export type Emit = (crash: DetectedCrash) => void;
+
+/**
+ * A small state machine fed one clean console line at a time. Lines arrive with
+ * prefixes, escapes and surrounding blanks already removed; blank lines are not fed.
+ */
+export interface Detector {
+  readonly platform: Platform;
+  /** True while it holds a crash that later lines may still add to. */
+  readonly pending: boolean;
+  feed(line: string, lineNo: number): void;
+  /** End of input (or a quiet console): emits what is pending. */
+  flush(): void;
+}
+
+/** Most frames a report keeps; stack walks on a corrupted stack can run long. */
+export const MAX_FRAMES = 64;
+/** Most lines a multi-line crash may span before it is closed anyway. */
+export const MAX_CRASH_LINES = 400;

@@ -1,0 +1,259 @@
+/**
+ * Typed wrappers for the MI commands the adapter uses, one function per command, so that MI syntax
+ * lives here and nowhere else.
+ */
+import type { Gdb, MiResult } from './gdb';
+import { miQuote } from './quote';
+import type { MiTuple, MiValue } from './types';
+
+const str = (v: MiValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+const tuple = (v: MiValue | undefined): MiTuple | undefined =>
+  v !== undefined && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+const list = (v: MiValue | undefined): MiValue[] => (Array.isArray(v) ? v : []);
+const int = (v: MiValue | undefined): number | undefined => {
+  const s = str(v);
+  if (s === undefined) return undefined;
+  const n = Number.parseInt(s, 10);
+  return Number.isFinite(n) ? n : undefined;
+};
+
+/** Where a command runs: gdb's --thread/--frame options. */
+export interface FrameContext {
+  threadId: number;
+  level: number;
+}
+const ctx = (c: FrameContext | undefined): string => (c ? `--thread ${c.threadId} --frame ${c.level} ` : '');
+
+// ---- target -------------------------------------------------------------------------------------
+
+export function fileExecAndSymbols(gdb: Gdb, path: string): Promise<MiResult> {
+  return gdb.send(`-file-exec-and-symbols ${miQuote(path)}`, 60_000);
+}
+
+/** gdb hands the target text to its CLI as it is (quotes would become part of the path), so it must be one word. */
+export function targetSelectRemote(gdb: Gdb, target: string): Promise<MiResult> {
+  if (/[\s"\\]/.test(target)) {
+    return Promise.reject(new Error(`gdb cannot connect to "${target}": the target may not contain spaces, quotes or backslashes.`));
+  }
+  return gdb.send(`-target-select remote ${target}`, 20_000);
+}
+
+export function targetDetach(gdb: Gdb): Promise<MiResult> {
+  return gdb.send('-target-detach', 5_000);
+}
+
+export function gdbSet(gdb: Gdb, variable: string, value: string): Promise<MiResult> {
+  return gdb.send(`-gdb-set ${variable} ${value}`);
+}
+
+/** Runs a CLI command; its console output is in the result's `console`. */
+export function cliCommand(gdb: Gdb, command: string, timeoutMs?: number): Promise<MiResult> {
+  return gdb.send(`-interpreter-exec console ${miQuote(command)}`, timeoutMs);
+}
+
+// ---- breakpoints -------------------------------------------------------------------------------
+
+export interface MiBreakpoint {
+  number: string;
+  addr?: string;
+  func?: string;
+  file?: string;
+  fullname?: string;
+  line?: number;
+  pending: boolean;
+}
+
+function toBreakpoint(t: MiTuple): MiBreakpoint {
+  // With several locations (MI3), the first resolved one speaks for the breakpoint.
+  const loc = tuple(list(t.locations)[0]) ?? t;
+  return {
+    number: str(t.number) ?? '',
+    addr: str(loc.addr),
+    func: str(loc.func),
+    file: str(loc.file),
+    fullname: str(loc.fullname),
+    line: int(loc.line),
+    pending: str(t.addr) === '<PENDING>' || t.pending !== undefined,
+  };
+}
+
+export interface BreakInsertOptions {
+  condition?: string;
+  ignoreCount?: number;
+  temporary?: boolean;
+  hardware?: boolean;
+}
+
+export async function breakInsert(gdb: Gdb, location: string, opts: BreakInsertOptions = {}): Promise<MiBreakpoint> {
+  const flags = ['-f'];
+  if (opts.temporary) flags.push('-t');
+  if (opts.hardware) flags.push('-h');
+  if (opts.condition) flags.push('-c', miQuote(opts.condition));
+  if (opts.ignoreCount) flags.push('-i', String(opts.ignoreCount));
+  const r = await gdb.send(`-break-insert ${flags.join(' ')} ${miQuote(location)}`);
+  return toBreakpoint(tuple(r.results.bkpt) ?? {});
+}
+
+export async function breakDelete(gdb: Gdb, numbers: string[]): Promise<void> {
+  if (numbers.length > 0) await gdb.send(`-break-delete ${numbers.join(' ')}`);
+}
+
+// ---- execution ----------------------------------------------------------------------------------
+
+const threadOpt = (threadId: number | undefined): string => (threadId === undefined ? '' : ` --thread ${threadId}`);
+
+export const execContinue = (gdb: Gdb, threadId?: number): Promise<MiResult> => gdb.send(`-exec-continue${threadOpt(threadId)}`);
+export const execNext = (gdb: Gdb, threadId?: number, instruction = false): Promise<MiResult> =>
+  gdb.send(`-exec-next${instruction ? '-instruction' : ''}${threadOpt(threadId)}`);
+export const execStep = (gdb: Gdb, threadId?: number, instruction = false): Promise<MiResult> =>
+  gdb.send(`-exec-step${instruction ? '-instruction' : ''}${threadOpt(threadId)}`);
+export const execFinish = (gdb: Gdb, threadId?: number): Promise<MiResult> => gdb.send(`-exec-finish${threadOpt(threadId)}`);
+export const execInterrupt = (gdb: Gdb): Promise<MiResult> => gdb.send('-exec-interrupt --all', 5_000);
+
+// ---- threads and stack --------------------------------------------------------------------------
+
+export interface MiThread {
+  id: number;
+  targetId: string;
+  name?: string;
+  state: string;
+  core?: string;
+  frame?: MiFrame;
+}
+
+export interface MiFrame {
+  level: number;
+  addr: string;
+  func?: string;
+  file?: string;
+  fullname?: string;
+  line?: number;
+  from?: string;
+}
+
+function toFrame(t: MiTuple): MiFrame {
+  return {
+    level: int(t.level) ?? 0,
+    addr: str(t.addr) ?? '0x0',
+    func: str(t.func),
+    file: str(t.file),
+    fullname: str(t.fullname),
+    line: int(t.line),
+    from: str(t.from),
+  };
+}
+
+export async function threadInfo(gdb: Gdb): Promise<{ threads: MiThread[]; currentThreadId?: number }> {
+  const r = await gdb.send('-thread-info');
+  const threads = list(r.results.threads).map((v) => {
+    const t = tuple(v) ?? {};
+    const frame = tuple(t.frame);
+    return {
+      id: int(t.id) ?? 0,
+      targetId: str(t['target-id']) ?? '',
+      name: str(t.name),
+      state: str(t.state) ?? 'unknown',
+      core: str(t.core),
+      frame: frame ? toFrame(frame) : undefined,
+    };
+  });
+  return { threads, currentThreadId: int(r.results['current-thread-id']) };
+}
+
+export async function stackInfoDepth(gdb: Gdb, threadId: number, maxDepth?: number): Promise<number> {
+  const r = await gdb.send(`-stack-info-depth --thread ${threadId}${maxDepth ? ` ${maxDepth}` : ''}`);
+  return int(r.results.depth) ?? 0;
+}
+
+export async function stackListFrames(gdb: Gdb, threadId: number, low: number, high: number): Promise<MiFrame[]> {
+  const r = await gdb.send(`-stack-list-frames --thread ${threadId} ${low} ${high}`);
+  return list(r.results.stack).map((f) => toFrame(tuple(f) ?? {}));
+}
+
+export interface MiVariable {
+  name: string;
+  arg: boolean;
+  type?: string;
+  /** Missing for aggregates with --simple-values. */
+  value?: string;
+}
+
+export async function stackListVariables(gdb: Gdb, at: FrameContext): Promise<MiVariable[]> {
+  const r = await gdb.send(`-stack-list-variables ${ctx(at)}--simple-values`);
+  return list(r.results.variables).map((v) => {
+    const t = tuple(v) ?? {};
+    return { name: str(t.name) ?? '', arg: str(t.arg) === '1', type: str(t.type), value: str(t.value) };
+  });
+}
+
+// ---- variable objects ---------------------------------------------------------------------------
+
+export interface VarObject {
+  name: string;
+  numchild: number;
+  value?: string;
+  type?: string;
+  exp?: string;
+  dynamic: boolean;
+  hasMore: boolean;
+}
+
+function toVarObject(t: MiTuple): VarObject {
+  return {
+    name: str(t.name) ?? '',
+    numchild: int(t.numchild) ?? 0,
+    value: str(t.value),
+    type: str(t.type),
+    exp: str(t.exp),
+    dynamic: str(t.dynamic) === '1',
+    hasMore: str(t.has_more) === '1',
+  };
+}
+
+export async function varCreate(gdb: Gdb, expression: string, at?: FrameContext): Promise<VarObject> {
+  const r = await gdb.send(`-var-create ${ctx(at)}- * ${miQuote(expression)}`);
+  return toVarObject(r.results);
+}
+
+export async function varListChildren(gdb: Gdb, name: string): Promise<VarObject[]> {
+  const r = await gdb.send(`-var-list-children --all-values ${miQuote(name)}`);
+  return list(r.results.children).map((c) => toVarObject(tuple(c) ?? {}));
+}
+
+export async function varInfoPathExpression(gdb: Gdb, name: string): Promise<string | undefined> {
+  const r = await gdb.send(`-var-info-path-expression ${miQuote(name)}`);
+  return str(r.results.path_expr);
+}
+
+export async function varAssign(gdb: Gdb, name: string, expression: string): Promise<string> {
+  const r = await gdb.send(`-var-assign ${miQuote(name)} ${miQuote(expression)}`);
+  return str(r.results.value) ?? '';
+}
+
+export async function varDelete(gdb: Gdb, name: string): Promise<void> {
+  await gdb.send(`-var-delete ${miQuote(name)}`);
+}
+
+// ---- data ---------------------------------------------------------------------------------------
+
+export async function dataEvaluateExpression(gdb: Gdb, expression: string, at?: FrameContext): Promise<string> {
+  const r = await gdb.send(`-data-evaluate-expression ${ctx(at)}${miQuote(expression)}`);
+  return str(r.results.value) ?? '';
+}
+
+export async function dataListRegisterNames(gdb: Gdb): Promise<string[]> {
+  const r = await gdb.send('-data-list-register-names');
+  return list(r.results['register-names']).map((v) => str(v) ?? '');
+}
+
+export async function dataListRegisterValues(
+  gdb: Gdb,
+  format: 'x' | 'N' | 'r',
+  at?: FrameContext,
+): Promise<{ number: number; value: string }[]> {
+  const r = await gdb.send(`-data-list-register-values ${ctx(at)}${format}`);
+  return list(r.results['register-values']).map((v) => {
+    const t = tuple(v) ?? {};
+    return { number: int(t.number) ?? -1, value: str(t.value) ?? '' };
+  });
+}

@@ -1,0 +1,191 @@
+/**
+ * One running QEMU: started from a plan, ready once its sockets exist (watched, not polled), with its
+ * serial console connected before the guest runs, and ended with its whole process group.
+ */
+import { EventEmitter } from 'node:events';
+import { watch, existsSync, type FSWatcher } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { planQemu, type QemuPlan, type QemuPlanInput } from './plan';
+
+export class QemuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QemuError';
+  }
+}
+
+export interface QemuStartOptions extends Omit<QemuPlanInput, 'privateDir' | 'consoleLog'> {
+  qemuPath?: string;
+  consoleLog?: string;
+  cwd?: string;
+  /** Upper bound for QEMU to create its sockets. */
+  readyTimeoutMs?: number;
+  onSpawn?: (pid: number) => void;
+}
+
+export interface QemuEvents {
+  /** Raw console bytes, as the guest wrote them. */
+  console: [Buffer];
+  /** QEMU is gone; the sentence says how. */
+  exit: [string, number | null];
+}
+
+/** Makes a directory only this user can enter (mkdtemp creates it 0700). */
+export function makePrivateDir(prefix = 'unikernel-debug-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export class QemuInstance extends EventEmitter<QemuEvents> {
+  private exited: string | undefined;
+  private stderrTail = '';
+  private console: Socket | undefined;
+
+  private constructor(
+    private readonly proc: ResultPromise,
+    readonly plan: QemuPlan,
+    readonly privateDir: string,
+    readonly consoleLog: string,
+    private readonly ownsDir: boolean,
+  ) {
+    super();
+    proc.stderr?.on('data', (c: Buffer) => {
+      this.stderrTail = (this.stderrTail + c.toString('utf8')).slice(-4000);
+    });
+    proc.on('exit', (code, signal) => {
+      const err = this.stderrTail.trim().split('\n').filter(Boolean).slice(-3).join(' ');
+      let why: string;
+      if (signal) why = `QEMU was killed by ${signal}`;
+      else why = `QEMU exited with code ${code}`;
+      this.exited = err ? `${why}: ${err}` : `${why}.`;
+      this.emit('exit', this.exited, code);
+    });
+  }
+
+  static async start(opts: QemuStartOptions): Promise<QemuInstance> {
+    const privateDir = await makePrivateDir();
+    const consoleLog = opts.consoleLog ?? join(privateDir, 'console.log');
+    const plan = planQemu({ ...opts, privateDir, consoleLog });
+    const file = opts.qemuPath ?? 'qemu-system-x86_64';
+    const proc = execa(file, plan.args, {
+      cwd: opts.cwd,
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      detached: true,
+      cleanup: false,
+    });
+    if (proc.pid !== undefined) opts.onSpawn?.(proc.pid);
+    const qemu = new QemuInstance(proc, plan, privateDir, consoleLog, true);
+    try {
+      await qemu.waitReady(file, opts.readyTimeoutMs ?? 15_000);
+      await qemu.connectConsole();
+    } catch (e) {
+      await qemu.dispose();
+      throw e;
+    }
+    return qemu;
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  get isAlive(): boolean {
+    return this.exited === undefined;
+  }
+
+  get exitReason(): string | undefined {
+    return this.exited;
+  }
+
+  /** Resolves when both sockets exist; rejects with QEMU's own words when it dies first. */
+  private waitReady(file: string, timeoutMs: number): Promise<void> {
+    const { gdbSocket, consoleSocket } = this.plan;
+    return new Promise<void>((resolve, reject) => {
+      let watcher: FSWatcher | undefined;
+      const done = (err?: Error): void => {
+        watcher?.close();
+        clearTimeout(timer);
+        this.proc.off('error', onError);
+        this.off('exit', onExit);
+        if (err) reject(err);
+        else resolve();
+      };
+      const check = (): void => {
+        if (existsSync(gdbSocket) && existsSync(consoleSocket)) done();
+      };
+      const onError = (err: NodeJS.ErrnoException): void =>
+        done(
+          new QemuError(
+            err.code === 'ENOENT'
+              ? `${file} was not found; install QEMU (for example \`sudo apt-get install qemu-system-x86\`) or set "qemuPath".`
+              : `QEMU could not be started: ${err.message}.`,
+          ),
+        );
+      const onExit = (reason: string): void => done(new QemuError(`QEMU stopped before the guest could start. ${reason}`));
+      const timer = setTimeout(
+        () => done(new QemuError(`QEMU did not open its gdb socket within ${Math.round(timeoutMs / 1000)} s.`)),
+        timeoutMs,
+      );
+      this.proc.on('error', onError);
+      this.on('exit', onExit);
+      watcher = watch(this.privateDir, check);
+      check();
+    });
+  }
+
+  private connectConsole(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const sock = createConnection(this.plan.consoleSocket);
+      sock.once('connect', () => {
+        this.console = sock;
+        resolve();
+      });
+      sock.once('error', (e) => reject(new QemuError(`Cannot connect to the guest console: ${e.message}.`)));
+      // Always read: a client that stops reading stalls the guest.
+      sock.on('data', (chunk: Buffer) => this.emit('console', chunk));
+      sock.on('error', () => undefined);
+    });
+  }
+
+  /** Waits for QEMU to end, at most `timeoutMs`; resolves true when it did. */
+  waitExit(timeoutMs: number): Promise<boolean> {
+    if (!this.isAlive) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.off('exit', onExit);
+        resolve(false);
+      }, timeoutMs);
+      const onExit = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.once('exit', onExit);
+    });
+  }
+
+  /** Kills QEMU's process group, waits for it to go, removes the private directory. */
+  async dispose(): Promise<void> {
+    this.console?.destroy();
+    const pid = this.proc.pid;
+    if (this.isAlive && pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      await this.waitExit(5_000);
+    }
+    if (this.ownsDir) await rm(this.privateDir, { recursive: true, force: true });
+  }
+}

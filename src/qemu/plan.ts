@@ -1,0 +1,55 @@
+/**
+ * The QEMU argument plan: an argument array (never a shell string) that boots an image paused, with
+ * the gdb stub and the serial console on Unix sockets in a private directory.
+ */
+import { join } from 'node:path';
+
+export interface QemuPlanInput {
+  kernel: string;
+  cmdline?: string;
+  memoryMiB?: number;
+  cpus?: number;
+  /** Directory only the user can enter; sockets live there. */
+  privateDir: string;
+  /** Where QEMU itself writes every console byte (kept even while nobody reads the socket). */
+  consoleLog: string;
+  /** Extra arguments from the user, appended as given. */
+  extraArgs?: string[];
+  /** Start paused (-S) so gdb sees the very first instruction. */
+  paused?: boolean;
+}
+
+export interface QemuPlan {
+  args: string[];
+  gdbSocket: string;
+  consoleSocket: string;
+}
+
+/** QEMU option values are comma-separated lists: a comma inside a value is written twice. */
+export function qemuOptValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+export function planQemu(input: QemuPlanInput): QemuPlan {
+  const gdbSocket = join(input.privateDir, 'gdb.sock');
+  const consoleSocket = join(input.privateDir, 'console.sock');
+  const args = [
+    '-accel', 'tcg',
+    '-nodefaults',
+    '-display', 'none',
+    '-no-reboot',
+    '-m', String(input.memoryMiB ?? 128),
+    '-smp', String(input.cpus ?? 1),
+    '-kernel', input.kernel,
+    '-chardev',
+    `socket,id=console,path=${qemuOptValue(consoleSocket)},server=on,wait=off,logfile=${qemuOptValue(input.consoleLog)}`,
+    '-serial', 'chardev:console',
+    '-gdb', `unix:${qemuOptValue(gdbSocket)},server=on,wait=off`,
+    // Lets a guest end QEMU with an exit status, as Solo5 and our fixtures do.
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+  ];
+  if (input.cmdline !== undefined && input.cmdline !== '') args.push('-append', input.cmdline);
+  if (input.paused !== false) args.push('-S');
+  args.push(...(input.extraArgs ?? []));
+  return { args, gdbSocket, consoleSocket };
+}

@@ -1,0 +1,154 @@
+/**
+ * Shared pieces of the integration tests: the fixture images, source markers, a DAP client on the
+ * real adapter, and a check that every QEMU and gdb a test started is gone afterwards.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+
+export const ROOT = resolve(__dirname, '../..');
+export const FIXTURES = join(ROOT, 'test/fixtures');
+export const BUILD = join(FIXTURES, 'build');
+export const KERNEL = join(BUILD, 'kernel.elf');
+export const UK_IMAGE = join(BUILD, 'kernel-uk');
+export const UK_DBG = join(BUILD, 'kernel-uk.dbg');
+export const ADAPTER = join(ROOT, 'dist/debugAdapter.js');
+
+/** Bound for one stop to arrive (TCG is slow on a loaded machine, but never this slow). */
+export const STOP_TIMEOUT = 30_000;
+
+export interface Marker {
+  path: string;
+  line: number;
+}
+
+/** The line carrying `@bp:<name>` in the fixture sources. */
+export function marker(name: string): Marker {
+  for (const file of readdirSync(FIXTURES)) {
+    if (!/\.(c|S|h)$/.test(file)) continue;
+    const path = join(FIXTURES, file);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.includes(`@bp:${name} `) || l.includes(`@bp:${name}*`) || new RegExp(`@bp:${name}\\b(?![-\\w])`).test(l));
+    if (i >= 0) return { path, line: i + 1 };
+  }
+  throw new Error(`marker @bp:${name} not found in ${FIXTURES}`);
+}
+
+/** A client on the real adapter that also records every output event. */
+export class Session {
+  readonly dc: DebugClient;
+  readonly output: DebugProtocol.OutputEvent[] = [];
+
+  constructor() {
+    this.dc = new DebugClient('node', ADAPTER, 'unikernel', { stdio: ['pipe', 'pipe', 'pipe'] }, true);
+    this.dc.on('output', (e: DebugProtocol.OutputEvent) => this.output.push(e));
+  }
+
+  async start(): Promise<void> {
+    await this.dc.start();
+    await this.dc.initializeRequest({ adapterID: 'unikernel', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  }
+
+  /** Text of all output events of one category so far. */
+  text(category?: string): string {
+    return this.output.filter((e) => !category || e.body.category === category).map((e) => e.body.output).join('');
+  }
+
+  /** Resolves with the first output event whose text, accumulated, matches. */
+  waitForOutput(pattern: RegExp, timeout = STOP_TIMEOUT): Promise<void> {
+    if (pattern.test(this.text())) return Promise.resolve();
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => {
+        this.dc.removeListener('output', on);
+        reject(new Error(`no output matching ${pattern} within ${timeout} ms; got:\n${this.text().slice(-2000)}`));
+      }, timeout);
+      const on = (): void => {
+        if (pattern.test(this.text())) {
+          clearTimeout(timer);
+          this.dc.removeListener('output', on);
+          resolvePromise();
+        }
+      };
+      this.dc.on('output', on);
+    });
+  }
+
+  /** Launches (or attaches), sets the breakpoints, finishes configuration, and waits for the first stop. */
+  async startTo(
+    request: 'launch' | 'attach',
+    args: Record<string, unknown>,
+    breakpoints: Marker[],
+    functionBreakpoints: string[] = [],
+  ): Promise<DebugProtocol.StoppedEvent> {
+    const initialized = this.dc.waitForEvent('initialized', STOP_TIMEOUT);
+    const req = request === 'launch' ? this.dc.launchRequest(args as DebugProtocol.LaunchRequestArguments) : this.dc.attachRequest(args as DebugProtocol.AttachRequestArguments);
+    await Promise.all([req, initialized]);
+    const byFile = new Map<string, number[]>();
+    for (const bp of breakpoints) byFile.set(bp.path, [...(byFile.get(bp.path) ?? []), bp.line]);
+    for (const [path, lines] of byFile) {
+      const r = await this.dc.setBreakpointsRequest({ source: { path }, breakpoints: lines.map((line) => ({ line })) });
+      for (const b of r.body.breakpoints) assert.equal(b.verified, true, `breakpoint in ${path} not verified: ${b.message}`);
+    }
+    if (functionBreakpoints.length > 0) {
+      await this.dc.setFunctionBreakpointsRequest({ breakpoints: functionBreakpoints.map((name) => ({ name })) });
+    }
+    const stopped = this.dc.waitForEvent('stopped', STOP_TIMEOUT) as Promise<DebugProtocol.StoppedEvent>;
+    await this.dc.configurationDoneRequest();
+    return stopped;
+  }
+
+  /** Sends a request that resumes the guest and waits for the next stop. */
+  async resumeTo(send: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+    const stopped = this.dc.waitForEvent('stopped', STOP_TIMEOUT) as Promise<DebugProtocol.StoppedEvent>;
+    await send();
+    return stopped;
+  }
+
+  async topFrames(threadId: number, levels = 20): Promise<DebugProtocol.StackFrame[]> {
+    const r = await this.dc.stackTraceRequest({ threadId, startFrame: 0, levels });
+    return r.body.stackFrames;
+  }
+
+  /** Locals of a frame, by name. */
+  async locals(frameId: number): Promise<Map<string, DebugProtocol.Variable>> {
+    const scopes = await this.dc.scopesRequest({ frameId });
+    const locals = scopes.body.scopes.find((s) => s.name === 'Locals');
+    assert.ok(locals, 'a Locals scope');
+    return this.children(locals.variablesReference);
+  }
+
+  async children(ref: number): Promise<Map<string, DebugProtocol.Variable>> {
+    const r = await this.dc.variablesRequest({ variablesReference: ref });
+    return new Map(r.body.variables.map((v) => [v.name, v]));
+  }
+
+  async stop(): Promise<void> {
+    await this.dc.stop();
+  }
+}
+
+/** QEMU and gdb processes that belong to adapter sessions: QEMU with our private socket dir, gdb in MI mode. */
+export function sessionProcesses(): Map<number, string> {
+  const found = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue;
+    }
+    if ((/qemu-system/.test(cmd) && cmd.includes('unikernel-debug-')) || /\bgdb\b.*--interpreter=mi3/.test(cmd)) {
+      found.set(Number(entry), cmd.trim());
+    }
+  }
+  return found;
+}
+
+/** Asserts that no session process exists now that was not there in `before`. */
+export function assertNoLeftovers(before: Map<number, string>): void {
+  const left = [...sessionProcesses()].filter(([pid]) => !before.has(pid));
+  assert.deepEqual(left, [], `processes left behind:\n${left.map(([p, c]) => `${p} ${c}`).join('\n')}`);
+}
