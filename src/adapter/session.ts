@@ -40,6 +40,7 @@ type StopReason = 'step' | 'breakpoint' | 'exception' | 'pause' | 'entry' | 'got
 type RunState = 'starting' | 'stopped' | 'running' | 'ended';
 
 const DEFAULT_STACK_LEVELS = 20;
+const CHAR_ARRAY = /^(const\s+)?(unsigned\s+|signed\s+)?char\s*\[\d+\]$/;
 
 export class UnikernelDebugSession extends DebugSession {
   private gdb: Gdb | undefined;
@@ -517,7 +518,7 @@ export class UnikernelDebugSession extends DebugSession {
       try {
         const { threads } = await mi.threadInfo(gdb);
         if (threads.length > 0) {
-          this.lastThreads = threads.map((t) => new Thread(t.id, vcpuName(t.targetId, t.id)));
+          this.lastThreads = threads.map((t) => new Thread(t.id, vcpuName(`${t.targetId} ${t.details ?? ''}`, t.id)));
         }
       } catch {
         /* keep the last known list */
@@ -595,16 +596,27 @@ export class UnikernelDebugSession extends DebugSession {
     }
   }
 
+  /** Character arrays read as strings, the way gdb prints them, not as `[16]`. */
+  private async previewStrings(gdb: Gdb, vars: DebugProtocol.Variable[], at: FrameContext | undefined): Promise<DebugProtocol.Variable[]> {
+    await Promise.all(
+      vars.map(async (v) => {
+        if (!v.evaluateName || !v.type || !CHAR_ARRAY.test(v.type)) return;
+        v.value = await mi.dataEvaluateExpression(gdb, v.evaluateName, at).catch(() => v.value);
+      }),
+    );
+    return vars;
+  }
+
   private async localVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
     const locals = await mi.stackListVariables(gdb, at);
-    return locals.map((v) => ({
+    return this.previewStrings(gdb, locals.map((v) => ({
       name: v.name,
       value: v.value ?? aggregatePlaceholder(v.type),
       type: v.type,
       evaluateName: v.name,
       presentationHint: v.arg ? { kind: 'property', attributes: [] } : undefined,
       variablesReference: isExpandableType(v.type, v.value) ? this.vars.add({ kind: 'expression', at, expression: v.name }) : 0,
-    }));
+    })), at);
   }
 
   private async createVarobj(gdb: Gdb, expression: string, at: FrameContext | undefined): Promise<mi.VarObject> {
@@ -621,7 +633,7 @@ export class UnikernelDebugSession extends DebugSession {
     at: FrameContext | undefined,
   ): Promise<DebugProtocol.Variable[]> {
     const children = await mi.varListChildren(gdb, name);
-    return children.map((ch) => {
+    return this.previewStrings(gdb, children.map((ch) => {
       const exp = ch.exp ?? ch.name;
       const evaluateName = parentExpr !== undefined ? childExpression(parentExpr, parentType, exp) : undefined;
       return {
@@ -631,7 +643,7 @@ export class UnikernelDebugSession extends DebugSession {
         evaluateName,
         variablesReference: ch.numchild > 0 || ch.dynamic ? this.vars.add({ kind: 'varobj', name: ch.name, evaluateName, at, type: ch.type }) : 0,
       };
-    });
+    }), at);
   }
 
   private async registerVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
@@ -724,7 +736,7 @@ function errorText(e: unknown): string {
 function vcpuName(targetId: string, id: number): string {
   const m = targetId.match(/CPU#(\d+)/);
   if (m) return `CPU ${m[1]}`;
-  return targetId || `Thread ${id}`;
+  return targetId.trim() || `Thread ${id}`;
 }
 
 /** Unikraft-style boot images keep their debug info in `<image>.dbg`. */

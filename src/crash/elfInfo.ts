@@ -10,8 +10,10 @@ export interface ElfInfo {
   sections: string[];
   /** DWARF line/function information is present (.debug_info with contents). */
   hasDebugInfo: boolean;
-  /** A symbol table is present, so at least function names can be found. */
+  /** A full symbol table (.symtab) is present, so at least function names can be found. */
   hasSymbols: boolean;
+  /** Only exported functions are named (.dynsym). */
+  hasDynamicSymbols: boolean;
   /** The image names a separate debug file (.gnu_debuglink). */
   hasDebugLink: boolean;
 }
@@ -42,7 +44,7 @@ export async function readElfInfo(path: string): Promise<ElfInfo> {
     let shstrndx = u16(ident, bits === 64 ? 0x3e : 0x32);
     const minEntry = bits === 64 ? 64 : 40;
     if (shoff === 0 || shentsize < minEntry) {
-      return { bits, littleEndian: le, machine, sections: [], hasDebugInfo: false, hasSymbols: false, hasDebugLink: false };
+      return { bits, littleEndian: le, machine, sections: [], hasDebugInfo: false, hasSymbols: false, hasDynamicSymbols: false, hasDebugLink: false };
     }
     const readAt = async (offset: number, length: number): Promise<Buffer> => {
       const buf = Buffer.alloc(length);
@@ -72,6 +74,7 @@ export async function readElfInfo(path: string): Promise<ElfInfo> {
     const sections: string[] = [];
     let hasDebugInfo = false;
     let hasSymbols = false;
+    let hasDynamicSymbols = false;
     let hasDebugLink = false;
     for (let i = 0; i < shnum; i++) {
       const h = header(i);
@@ -80,10 +83,11 @@ export async function readElfInfo(path: string): Promise<ElfInfo> {
       sections.push(name);
       const withContents = h.type !== SHT_NOBITS && h.size > 0;
       if ((name === '.debug_info' || name === '.zdebug_info') && withContents) hasDebugInfo = true;
-      if ((name === '.symtab' || name === '.dynsym') && withContents) hasSymbols = true;
+      if (name === '.symtab' && withContents) hasSymbols = true;
+      if (name === '.dynsym' && withContents) hasDynamicSymbols = true;
       if (name === '.gnu_debuglink') hasDebugLink = true;
     }
-    return { bits, littleEndian: le, machine, sections, hasDebugInfo, hasSymbols, hasDebugLink };
+    return { bits, littleEndian: le, machine, sections, hasDebugInfo, hasSymbols, hasDynamicSymbols, hasDebugLink };
   } finally {
     await file.close();
   }

@@ -76,7 +76,7 @@ export class Symbolizer {
     }
     const timeoutMs = options.timeoutMs ?? 10_000;
     const cacheSize = options.cacheSize ?? 10_000;
-    if (!elf.hasDebugInfo && !elf.hasSymbols && !elf.hasDebugLink) {
+    if (!elf.hasDebugInfo && !elf.hasSymbols && !elf.hasDynamicSymbols && !elf.hasDebugLink) {
       // Nothing to look up: answer every address with "unknown" and a note, without a process.
       return new Symbolizer(elfPath, elf, undefined, undefined, undefined, timeoutMs, cacheSize);
     }

@@ -116,6 +116,8 @@ export interface MiThread {
   id: number;
   targetId: string;
   name?: string;
+  /** The stub's own words about the thread; QEMU says `CPU#0 [running]`. */
+  details?: string;
   state: string;
   core?: string;
   frame?: MiFrame;
@@ -152,6 +154,7 @@ export async function threadInfo(gdb: Gdb): Promise<{ threads: MiThread[]; curre
       id: int(t.id) ?? 0,
       targetId: str(t['target-id']) ?? '',
       name: str(t.name),
+      details: str(t.details),
       state: str(t.state) ?? 'unknown',
       core: str(t.core),
       frame: frame ? toFrame(frame) : undefined,

@@ -3,12 +3,13 @@
  * serial console connected before the guest runs, and ended with its whole process group.
  */
 import { EventEmitter } from 'node:events';
-import { watch, existsSync, type FSWatcher } from 'node:fs';
+import { watch, existsSync, readFileSync, type FSWatcher } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { killProcessTree } from './kill';
 import { planQemu, type QemuPlan, type QemuPlanInput } from './plan';
 
 export class QemuError extends Error {
@@ -37,6 +38,23 @@ export interface QemuEvents {
 /** Makes a directory only this user can enter (mkdtemp creates it 0700). */
 export function makePrivateDir(prefix = 'unikernel-debug-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** True when every path is a Unix socket some process listens on (from /proc/net/unix). */
+function listeningUnixSockets(paths: string[]): boolean {
+  let table: string;
+  try {
+    table = readFileSync('/proc/net/unix', 'latin1');
+  } catch {
+    return true; // no procfs: the socket files are the best sign there is
+  }
+  const listening = new Set<string>();
+  for (const line of table.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    // Flags 00010000 is __SO_ACCEPTCON: the socket is listening.
+    if (f.length >= 8 && f[3] === '00010000' && f[7]) listening.add(f[7]);
+  }
+  return paths.every((p) => listening.has(p));
 }
 
 export class QemuInstance extends EventEmitter<QemuEvents> {
@@ -109,7 +127,9 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
     const { gdbSocket, consoleSocket } = this.plan;
     return new Promise<void>((resolve, reject) => {
       let watcher: FSWatcher | undefined;
+      let settled = false;
       const done = (err?: Error): void => {
+        settled = true;
         watcher?.close();
         clearTimeout(timer);
         this.proc.off('error', onError);
@@ -118,7 +138,12 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
         else resolve();
       };
       const check = (): void => {
-        if (existsSync(gdbSocket) && existsSync(consoleSocket)) done();
+        if (settled || !existsSync(gdbSocket) || !existsSync(consoleSocket)) return;
+        // The file appears at bind(); listen() follows a moment later.
+        if (listeningUnixSockets([gdbSocket, consoleSocket])) {
+          settled = true;
+          done();
+        } else setImmediate(check);
       };
       const onError = (err: NodeJS.ErrnoException): void =>
         done(
@@ -175,15 +200,7 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
     this.console?.destroy();
     const pid = this.proc.pid;
     if (this.isAlive && pid !== undefined) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
+      await killProcessTree(pid);
       await this.waitExit(5_000);
     }
     if (this.ownsDir) await rm(this.privateDir, { recursive: true, force: true });

@@ -1,0 +1,86 @@
+// The live path: a console stream in, lines and crash reports out, as they happen.
+import type { Readable } from 'node:stream';
+import { ConsoleReader, type ConsoleReaderOptions } from './consoleReader';
+import { CrashCollector, type CrashCollectorOptions } from './collector';
+import type { CrashReport } from './report';
+
+export interface CrashWatcherOptions extends Omit<ConsoleReaderOptions, 'onLine' | 'onEnd'>, Omit<CrashCollectorOptions, 'onCrash'> {
+  onLine?: (line: string, lineNo: number) => void;
+  onCrash?: (report: CrashReport) => void;
+  /** Called once the console has ended and every pending crash was emitted. */
+  onEnd?: () => void;
+  /**
+   * A crash still being collected (waiting for more dump lines) is emitted
+   * after the console has been quiet this long (default 500 ms): a crashed
+   * guest may print nothing more.
+   */
+  idleFlushMs?: number;
+}
+
+export class CrashWatcher {
+  readonly reader: ConsoleReader;
+  readonly collector: CrashCollector;
+  private readonly idleFlushMs: number;
+  private timer?: NodeJS.Timeout;
+
+  constructor(options: CrashWatcherOptions = {}) {
+    this.idleFlushMs = options.idleFlushMs ?? 500;
+    this.collector = new CrashCollector({ ...options, onCrash: options.onCrash });
+    this.reader = new ConsoleReader({
+      ...options,
+      onLine: (line, lineNo) => {
+        options.onLine?.(line, lineNo);
+        this.collector.feed(line, lineNo);
+        this.armIdleFlush();
+      },
+      onEnd: () => {
+        this.clearTimer();
+        this.collector.flush();
+        options.onEnd?.();
+      },
+    });
+  }
+
+  /** Reads a live stream (e.g. QEMU's serial socket) without ever pausing it. */
+  attach(stream: Readable): this {
+    this.reader.attach(stream);
+    return this;
+  }
+
+  /** Feeds raw console bytes by hand. */
+  push(chunk: Uint8Array | string): void {
+    this.reader.push(chunk);
+  }
+
+  /** Crash reports found so far, in log order. */
+  reports(): CrashReport[] {
+    return this.collector.sorted();
+  }
+
+  /** Ends input: the last partial line is read and pending crashes are emitted. */
+  end(): void {
+    this.reader.end();
+  }
+
+  dispose(): void {
+    this.clearTimer();
+    this.reader.end();
+  }
+
+  private armIdleFlush(): void {
+    this.clearTimer();
+    if (!this.collector.pending || this.idleFlushMs <= 0) return;
+    this.timer = setTimeout(() => this.collector.flush(), this.idleFlushMs);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** Starts watching a console stream. */
+export function watchConsole(stream: Readable, options: CrashWatcherOptions = {}): CrashWatcher {
+  return new CrashWatcher(options).attach(stream);
+}

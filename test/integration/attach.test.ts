@@ -1,0 +1,132 @@
+/**
+ * Attach to a GDB stub someone else started: the test starts QEMU itself, the adapter attaches,
+ * and Disconnect leaves the guest running (it then runs to its own end).
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync, watch } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KERNEL, Session, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+
+interface Guest {
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+  log: string;
+}
+
+/** Starts the fixture paused with its stub on `gdbSpec`; resolves once QEMU listens there. */
+async function startGuest(dir: string, gdbSpec: string, waitFor: string, cmdline = 'mode=normal'): Promise<Guest> {
+  const log = join(dir, 'serial.log');
+  const proc = spawn('qemu-system-x86_64', [
+    '-accel', 'tcg', '-nodefaults', '-display', 'none', '-no-reboot', '-m', '128',
+    '-kernel', KERNEL, '-append', cmdline,
+    '-serial', `file:${log}`,
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    '-gdb', gdbSpec, '-S',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  // The socket file appears when QEMU binds it; listen() follows at once.
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (!existsSync(waitFor)) return;
+      const listening = readFileSync('/proc/net/unix', 'latin1')
+        .split('\n')
+        .some((l) => l.endsWith(` ${waitFor}`) && l.split(/\s+/)[3] === '00010000');
+      if (!listening) {
+        setImmediate(check);
+        return;
+      }
+      w.close();
+      resolve();
+    };
+    const w = watch(dir, check);
+    check();
+  });
+  return { proc, exited, log };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+describe('attach to a GDB stub started elsewhere', function () {
+  let s: Session;
+  let before: Map<number, string>;
+  let dir: string;
+  let guest: Guest | undefined;
+  let daemonPid: number | undefined;
+
+  beforeEach(async () => {
+    before = sessionProcesses();
+    dir = mkdtempSync(join(tmpdir(), 'attach-test-'));
+    s = new Session();
+    await s.start();
+  });
+
+  afterEach(async () => {
+    await s.stop();
+    if (guest && guest.proc.exitCode === null && guest.proc.signalCode === null) {
+      guest.proc.kill('SIGKILL');
+      await guest.exited;
+    }
+    guest = undefined;
+    if (daemonPid) process.kill(daemonPid, 'SIGKILL');
+    daemonPid = undefined;
+    rmSync(dir, { recursive: true, force: true });
+    assertNoLeftovers(before);
+  });
+
+  it('attaches over a Unix socket, hits a breakpoint, and disconnect leaves the guest running', async () => {
+    const sock = join(dir, 'gdb.sock');
+    guest = await startGuest(dir, `unix:${sock},server=on,wait=off`, sock);
+    const bp = marker('compute');
+    const stop = await s.startTo('attach', { target: sock, symbols: KERNEL }, [bp]);
+    assert.equal(stop.body.reason, 'breakpoint');
+    const frames = await s.topFrames(stop.body.threadId ?? 1);
+    assert.equal(frames[0]?.name, 'compute');
+    assert.equal(frames[0]?.line, bp.line);
+
+    await s.dc.disconnectRequest({ terminateDebuggee: false });
+    // Left running, the guest finishes its demo and leaves QEMU through isa-debug-exit by itself.
+    const code = await guest.exited;
+    assert.equal(code, 83);
+    assert.match(readFileSync(guest.log, 'utf8'), /fixture: done/);
+  });
+
+  it('attaches over TCP on 127.0.0.1 and pauses a spinning guest', async () => {
+    const port = await freePort();
+    const pidfile = join(dir, 'qemu.pid');
+    // -daemonize: QEMU's first process exits only once the stub listens, which is the readiness event.
+    const starter = spawn('qemu-system-x86_64', [
+      '-accel', 'tcg', '-nodefaults', '-display', 'none', '-no-reboot', '-m', '128',
+      '-kernel', KERNEL, '-append', 'mode=spin', '-serial', 'none',
+      '-gdb', `tcp:127.0.0.1:${port}`, '-S', '-daemonize', '-pidfile', pidfile,
+    ], { stdio: 'ignore' });
+    assert.equal(await new Promise((r) => starter.on('exit', r)), 0);
+    daemonPid = Number(readFileSync(pidfile, 'utf8').trim());
+
+    const stop = await s.startTo('attach', { target: `127.0.0.1:${port}`, symbols: KERNEL }, [], ['spin_forever']);
+    assert.equal(stop.body.reason, 'function breakpoint');
+    await s.dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    await s.dc.continueRequest({ threadId: 1 });
+    const paused = await s.resumeTo(() => s.dc.pauseRequest({ threadId: 1 }));
+    assert.equal(paused.body.reason, 'pause');
+    const f = await s.topFrames(paused.body.threadId ?? 1);
+    assert.equal(f[0]?.name, 'spin_forever');
+    await s.dc.disconnectRequest({ terminateDebuggee: false });
+    assert.doesNotThrow(() => process.kill(daemonPid!, 0), 'the guest still runs after disconnect');
+  });
+
+  it('says clearly when nothing listens at the target', async () => {
+    const sock = join(dir, 'nobody.sock');
+    await assert.rejects(s.dc.attachRequest({ target: sock } as never), /Nothing is listening at .*nobody\.sock/);
+  });
+});
