@@ -84,7 +84,7 @@ export class UnikernelDebugSession extends DebugSession {
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, raw: DebugProtocol.LaunchRequestArguments): Promise<void> {
     try {
-      const args = validateLaunch(raw as Record<string, unknown>);
+      const args = validateLaunch((raw ?? {}) as Record<string, unknown>);
       this.args = args;
       const kernelInfo = await readElfInfo(args.kernel, 'image');
       const problem = bootProblem(kernelInfo);
@@ -123,7 +123,7 @@ export class UnikernelDebugSession extends DebugSession {
 
   protected override async attachRequest(response: DebugProtocol.AttachResponse, raw: DebugProtocol.AttachRequestArguments): Promise<void> {
     try {
-      const args = validateAttach(raw as Record<string, unknown>);
+      const args = validateAttach((raw ?? {}) as Record<string, unknown>);
       this.args = args;
       this.isAttach = true;
       const target = normalizeTarget(args.target, args.cwd ?? process.cwd());
