@@ -1,0 +1,81 @@
+/**
+ * The rest of the everyday controls: vCPUs as threads, breakpoints added while the guest runs,
+ * changing a variable, and the breakpoint line gdb really used.
+ */
+import assert from 'node:assert/strict';
+import { KERNEL, STOP_TIMEOUT, Session, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+
+describe('session control', function () {
+  let s: Session;
+  let before: Map<number, string>;
+
+  beforeEach(async () => {
+    before = sessionProcesses();
+    s = new Session();
+    await s.start();
+  });
+
+  afterEach(async () => {
+    await s.stop();
+    assertNoLeftovers(before);
+  });
+
+  it('shows one thread per vCPU', async () => {
+    const stop = await s.startTo('launch', { kernel: KERNEL, cpus: 2 }, [marker('compute')]);
+    assert.equal(stop.body.reason, 'breakpoint');
+    const threads = await s.dc.threadsRequest();
+    assert.deepEqual(threads.body.threads.map((t) => t.name), ['CPU 0', 'CPU 1']);
+    const frames = await s.topFrames(stop.body.threadId ?? 1);
+    assert.equal(frames[0]?.name, 'compute');
+  });
+
+  it('inserts a breakpoint while the guest runs and hits it', async () => {
+    await s.startTo('launch', { kernel: KERNEL, cmdline: 'mode=spin', stopAtEntry: 'spin_forever' }, []);
+    await s.dc.continueRequest({ threadId: 1 });
+    const spin = marker('spin');
+    const stopped = s.dc.waitForEvent('stopped', STOP_TIMEOUT);
+    const r = await s.dc.setBreakpointsRequest({ source: { path: spin.path }, breakpoints: [{ line: spin.line }] });
+    assert.equal(r.body.breakpoints[0]?.verified, true);
+    const ev = (await stopped) as { body: { reason: string; threadId?: number } };
+    assert.equal(ev.body.reason, 'breakpoint');
+    const f = await s.topFrames(ev.body.threadId ?? 1);
+    assert.equal(f[0]?.line, spin.line);
+  });
+
+  it('changes a local and the program sees the new value', async () => {
+    const stop = await s.startTo('launch', { kernel: KERNEL }, [marker('compute'), marker('demo-return')]);
+    const frames = await s.topFrames(stop.body.threadId ?? 1);
+    const scopes = await s.dc.scopesRequest({ frameId: frames[0]!.id });
+    const ref = scopes.body.scopes.find((x) => x.name === 'Locals')!.variablesReference;
+    const set = await s.dc.setVariableRequest({ variablesReference: ref, name: 'result', value: '77' });
+    assert.equal(set.body.value, '77');
+    // compute returns (int)result; run_demo prints it.
+    const next = await s.resumeTo(() => s.dc.continueRequest({ threadId: 1 }));
+    assert.equal(next.body.reason, 'breakpoint');
+    await s.waitForOutput(/compute=77 /);
+  });
+
+  it('reports a conditional breakpoint only when its condition holds', async () => {
+    const bp = marker('recurse-call');
+    const init = s.dc.waitForEvent('initialized', STOP_TIMEOUT);
+    await Promise.all([s.dc.launchRequest({ kernel: KERNEL } as never), init]);
+    await s.dc.setBreakpointsRequest({ source: { path: bp.path }, breakpoints: [{ line: bp.line, condition: 'depth == 42' }] });
+    const stopped = s.dc.waitForEvent('stopped', STOP_TIMEOUT);
+    await s.dc.configurationDoneRequest();
+    const ev = (await stopped) as { body: { threadId?: number } };
+    const f = await s.topFrames(ev.body.threadId ?? 1);
+    const locals = await s.locals(f[0]!.id);
+    assert.equal(locals.get('depth')?.value, '42');
+  });
+
+  it('shows registers in hex', async () => {
+    const stop = await s.startTo('launch', { kernel: KERNEL }, [marker('compute')]);
+    const frames = await s.topFrames(stop.body.threadId ?? 1);
+    const scopes = await s.dc.scopesRequest({ frameId: frames[0]!.id });
+    const regs = scopes.body.scopes.find((x) => x.name === 'Registers');
+    assert.ok(regs?.expensive);
+    const values = await s.children(regs.variablesReference);
+    assert.match(values.get('rip')?.value ?? '', /^0x[0-9a-f]+$/);
+    assert.equal(values.get('rip')?.value, frames[0]?.instructionPointerReference?.replace(/^0x0*/, '0x'));
+  });
+});
