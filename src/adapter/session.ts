@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import {
   DebugSession,
+  Event,
   ExitedEvent,
   InitializedEvent,
   OutputEvent,
@@ -32,6 +33,10 @@ import {
   type LaunchArguments,
 } from './config';
 import { Reaper } from './reaper';
+import { CrashWatcher } from '../crash/crashWatcher';
+import { Symbolizer, symbolizeReport } from '../crash/symbolizer';
+import { trapFromVector, type CrashFrame, type CrashReport } from '../crash/report';
+import { CRASH_PATHS, EXCEPTION_FILTERS, formatTrace, type CrashPath } from './crashPaths';
 import { RefTable, aggregatePlaceholder, childExpression, isExpandableType, type VarContainer } from './variables';
 
 type StopReason = 'step' | 'breakpoint' | 'exception' | 'pause' | 'entry' | 'goto' | 'function breakpoint' | 'data breakpoint';
@@ -40,6 +45,13 @@ type StopReason = 'step' | 'breakpoint' | 'exception' | 'pause' | 'entry' | 'got
 type RunState = 'starting' | 'stopped' | 'running' | 'ended';
 
 const DEFAULT_STACK_LEVELS = 20;
+
+/** A frame as DAP sees it: a gdb frame, or one rebuilt from a trap frame (gdb cannot select it). */
+interface FrameRef extends FrameContext {
+  synthetic?: boolean;
+  /** For the rebuilt faulting frame: the handler argument holding the saved registers. */
+  trapFrame?: string;
+}
 const CHAR_ARRAY = /^(const\s+)?(unsigned\s+|signed\s+)?char\s*\[\d+\]$/;
 
 export class UnikernelDebugSession extends DebugSession {
@@ -55,7 +67,7 @@ export class UnikernelDebugSession extends DebugSession {
   private silentStop: { resolve: () => void } | undefined;
   private readonly sourceBreakpoints = new Map<string, string[]>();
   private functionBreakpoints: string[] = [];
-  private readonly frames = new RefTable<FrameContext>();
+  private readonly frames = new RefTable<FrameRef>();
   private readonly vars = new RefTable<VarContainer>();
   private varobjs: string[] = [];
   private registerNames: string[] | undefined;
@@ -63,6 +75,16 @@ export class UnikernelDebugSession extends DebugSession {
   private readonly consoleDecoder = new StringDecoder('utf8');
   private ending = false;
   private configurationDone = false;
+  /** Exception filters VS Code asked for; undefined until it says (then the defaults apply). */
+  private exceptionFilters: Set<string> | undefined;
+  private readonly crashBreakpoints = new Map<string, CrashPath>();
+  private crashWatcher: CrashWatcher | undefined;
+  private symbolizer: Promise<Symbolizer | undefined> | undefined;
+  private symbolsPath: string | undefined;
+  /** The crash the guest is stopped at (for exceptionInfo and the rebuilt trap frame). */
+  private crash: { report: CrashReport; threadId: number; path?: CrashPath; trapFrames?: DebugProtocol.StackFrame[] } | undefined;
+  /** After a crash stop, the console's account of the same crash updates the trace but does not stop again. */
+  private crashEpisode = false;
 
   // ---- lifecycle --------------------------------------------------------------------------------
 
@@ -78,6 +100,8 @@ export class UnikernelDebugSession extends DebugSession {
       supportsDelayedStackTraceLoading: true,
       supportTerminateDebuggee: true,
       supportsSteppingGranularity: true,
+      supportsExceptionInfoRequest: true,
+      exceptionBreakpointFilters: EXCEPTION_FILTERS,
     };
     this.sendResponse(response);
   }
@@ -91,6 +115,7 @@ export class UnikernelDebugSession extends DebugSession {
       if (problem) throw new ImageError(problem);
       const symbols = args.symbols ?? (kernelInfo.bits === 32 ? siblingDebugFile(args.kernel) : args.kernel);
       await this.checkSymbols(symbols, kernelInfo.bits === 32 && !args.symbols);
+      this.symbolsPath = symbols;
 
       this.reaper = Reaper.start();
       // QEMU and gdb start in parallel; gdb reads the symbols while QEMU comes up.
@@ -131,6 +156,7 @@ export class UnikernelDebugSession extends DebugSession {
         if (!existsSync(target)) throw new ConfigError(`Nothing is listening at ${target}: the socket does not exist. Start the guest with its GDB stub first.`);
       }
       if (args.symbols) await this.checkSymbols(args.symbols, false);
+      this.symbolsPath = args.symbols;
       this.reaper = Reaper.start();
       const gdb = await this.startGdb(args, args.symbols);
       await this.connect(gdb, target);
@@ -182,9 +208,11 @@ export class UnikernelDebugSession extends DebugSession {
 
   private attachQemu(qemu: QemuInstance): void {
     this.qemu = qemu;
+    this.crashWatcher = new CrashWatcher({ onCrash: (report) => void this.onConsoleCrash(report) });
     qemu.on('console', (chunk) => {
       const text = this.consoleDecoder.write(chunk).replace(/\r\n/g, '\n').replace(/\0/g, '');
       if (text) this.sendEvent(new OutputEvent(text, 'stdout'));
+      this.crashWatcher?.push(chunk);
     });
     qemu.on('exit', (reason, code) => {
       if (qemu.pid !== undefined) this.reaper?.release(qemu.pid);
@@ -210,6 +238,10 @@ export class UnikernelDebugSession extends DebugSession {
     const gdb = this.gdb;
     if (!gdb) return this.fail(response, new Error('The session has no gdb.'));
     try {
+      if (this.exceptionFilters === undefined) {
+        this.exceptionFilters = new Set(EXCEPTION_FILTERS.filter((f) => f.default).map((f) => f.filter));
+        await this.insertCrashBreakpoints(gdb);
+      }
       const stopAt = this.args?.stopAtEntry;
       if (this.isAttach && stopAt === true) {
         this.sendResponse(response);
@@ -292,6 +324,11 @@ export class UnikernelDebugSession extends DebugSession {
     ]);
     this.reaper?.close();
     this.reaper = undefined;
+    this.crashWatcher?.end();
+    this.crashWatcher = undefined;
+    const symbolizer = this.symbolizer;
+    this.symbolizer = undefined;
+    (await symbolizer?.catch(() => undefined))?.dispose();
   }
 
   // ---- execution --------------------------------------------------------------------------------
@@ -317,6 +354,24 @@ export class UnikernelDebugSession extends DebugSession {
     }
     if (!this.configurationDone) return;
     const threadId = Number.parseInt(typeof rec.results['thread-id'] === 'string' ? rec.results['thread-id'] : '1', 10) || 1;
+    const bkpt = rec.results.bkptno;
+    const crashPath = reason === 'breakpoint-hit' && typeof bkpt === 'string' ? this.crashBreakpoints.get(bkpt) : undefined;
+    if (crashPath) {
+      this.pendingReason = undefined;
+      void this.onCrashStop(crashPath, threadId);
+      return;
+    }
+    if (this.pendingCrash) {
+      const report = this.pendingCrash;
+      this.pendingCrash = undefined;
+      this.pendingReason = undefined;
+      this.crashEpisode = true;
+      this.crash = { report, threadId };
+      this.reportStop('exception', threadId, `${report.kind}: ${report.message}`);
+      this.sendCrashEvent(report);
+      return;
+    }
+    this.crashEpisode = false;
     this.reportStop(this.stopReason(rec, reason), threadId);
   }
 
@@ -343,12 +398,236 @@ export class UnikernelDebugSession extends DebugSession {
     return pending ?? 'pause';
   }
 
-  private reportStop(reason: StopReason, threadId: number): void {
+  private reportStop(reason: StopReason, threadId: number, text?: string, keepRefs = false): void {
+    if (!keepRefs) {
+      this.frames.clear();
+      this.vars.clear();
+    }
+    if (reason !== 'exception') this.crash = undefined;
+    const ev = new StoppedEvent(reason, threadId, text) as DebugProtocol.StoppedEvent;
+    ev.body.allThreadsStopped = true;
+    if (reason === 'exception') ev.body.description = 'Unikernel crash';
+    this.sendEvent(ev);
+  }
+
+  // ---- crashes ----------------------------------------------------------------------------------
+
+  /** A console crash waiting for the pause we asked for. */
+  private pendingCrash: CrashReport | undefined;
+
+  protected override async setExceptionBreakPointsRequest(
+    response: DebugProtocol.SetExceptionBreakpointsResponse,
+    args: DebugProtocol.SetExceptionBreakpointsArguments,
+  ): Promise<void> {
+    try {
+      this.exceptionFilters = new Set(args.filters);
+      await this.whileStopped((gdb) => this.insertCrashBreakpoints(gdb));
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  /** Puts breakpoints on the crash paths that exist in this image, for the enabled filters. */
+  private async insertCrashBreakpoints(gdb: Gdb): Promise<void> {
+    await mi.breakDelete(gdb, [...this.crashBreakpoints.keys()]);
+    this.crashBreakpoints.clear();
+    const wanted = CRASH_PATHS.filter((p) => this.exceptionFilters?.has(p.filter));
+    // Without -f: a function this image does not have is simply not there.
+    const results = await Promise.allSettled(
+      wanted.map((p) => mi.breakInsert(gdb, p.symbol, { condition: p.condition, pending: false })),
+    );
+    results.forEach((r, i) => {
+      const path = wanted[i];
+      if (r.status === 'fulfilled' && path) this.crashBreakpoints.set(r.value.number, path);
+    });
+  }
+
+  /** The guest stopped on a crash path: build the report from the live state, then tell VS Code. */
+  private async onCrashStop(path: CrashPath, threadId: number): Promise<void> {
+    const gdb = this.gdb;
+    if (!gdb) return;
+    this.crashEpisode = true;
+    // References made while building the report (the rebuilt frames) must survive the stop event.
     this.frames.clear();
     this.vars.clear();
-    const ev = new StoppedEvent(reason, threadId) as DebugProtocol.StoppedEvent;
-    ev.body.allThreadsStopped = true;
-    this.sendEvent(ev);
+    const at = { threadId, level: 0 };
+    let registers: Record<string, string> = {};
+    let trapFrames: DebugProtocol.StackFrame[] | undefined;
+    let frames: CrashFrame[] = [];
+    let kind = path.kind;
+    let trapName: string | undefined;
+    try {
+      const live = await mi.stackListFrames(gdb, threadId, 0, 63);
+      frames = live.map((f) => ({ address: hexAddress(f.addr), function: f.func, file: f.fullname ?? f.file, line: f.line }));
+      if (path.trapFrame) {
+        // Stopped on the handler's first instruction, its argument is still in the first ABI register.
+        const atEntry = await mi.dataEvaluateExpression(gdb, `(unsigned long)$pc == (unsigned long)&${path.symbol}`, at).catch(() => '0');
+        const trapFrame = atEntry === '1' ? `((__typeof__(${path.trapFrame}))$rdi)` : path.trapFrame;
+        const rebuilt = await this.rebuildTrapFrames(gdb, trapFrame, at);
+        if (rebuilt) {
+          registers = rebuilt.registers;
+          frames = [...rebuilt.frames, ...frames];
+          if (rebuilt.trap) {
+            kind = rebuilt.trap.kind;
+            trapName = rebuilt.trap.name;
+          }
+          trapFrames = rebuilt.frames.map((f, i) => this.syntheticFrame(threadId, f, i === 0 ? trapFrame : undefined));
+          trapFrames.push(this.labelFrame(`${trapName ?? 'trap'}: handled by ${path.symbol}`));
+        }
+      }
+      if (!registers.rip) {
+        const rip = await mi.dataEvaluateExpression(gdb, '$pc', at).catch(() => '');
+        const rsp = await mi.dataEvaluateExpression(gdb, '$sp', at).catch(() => '');
+        registers = { rip: hexAddress(rip.split(' ')[0] ?? ''), rsp: hexAddress(rsp.split(' ')[0] ?? ''), ...registers };
+      }
+    } catch {
+      /* a report with less detail is still a report */
+    }
+    const message = this.recentCrashMessage() ?? (trapName ? `${trapName} at ${registers.rip}` : path.label);
+    // What the guest printed just before its crash function tells the kind more precisely.
+    if (kind === 'abort' && /assert/i.test(message)) kind = 'assertion';
+    else if (kind === 'abort' && /stack corruption|stack smash/i.test(message)) kind = 'stack-smash';
+    const report: CrashReport = {
+      platform: path.platform,
+      kind,
+      message,
+      line: this.crashWatcher?.reader.lines ?? 0,
+      registers,
+      frames,
+    };
+    this.crash = { report, threadId, path, trapFrames };
+    this.reportStop('exception', threadId, `${report.kind}: ${report.message}`, true);
+    this.sendCrashEvent(report);
+  }
+
+  /** The last crash-looking console line, which usually says what went wrong before the crash function ran. */
+  private recentCrashMessage(): string | undefined {
+    const lines = this.crashWatcher?.reader.recentLines().slice(-20) ?? [];
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const text = lines[i]?.text.trim() ?? '';
+      if (/ABORT|PANIC|panic|FATAL|Fatal error|CRIT|[Aa]ssert|trap|Stack corruption/.test(text)) return text;
+    }
+    return undefined;
+  }
+
+  /**
+   * A trap handler runs where gdb cannot unwind past it: read the saved rip/rsp/rbp from its trap
+   * frame and walk the frame-pointer chain of the code that faulted.
+   */
+  private async rebuildTrapFrames(
+    gdb: Gdb,
+    trapFrame: string,
+    at: FrameContext,
+  ): Promise<{ registers: Record<string, string>; frames: CrashFrame[]; trap?: { kind: string; name: string } } | undefined> {
+    const read = (expr: string): Promise<bigint | undefined> =>
+      mi
+        .dataEvaluateExpression(gdb, `(unsigned long)(${expr})`, at)
+        .then((v) => (/^\d+$/.test(v) ? BigInt(v) : undefined))
+        .catch(() => undefined);
+    const [rip, rsp, rbp, cr2, rflags, trapnum, ec] = await Promise.all(
+      ['rip', 'rsp', 'rbp', 'cr2', 'rflags', 'trapnum', 'ec'].map((r) => read(`${trapFrame}->${r}`)),
+    );
+    if (rip === undefined) return undefined;
+    const trap = trapnum !== undefined && trapnum < 32n ? trapFromVector(Number(trapnum)) : undefined;
+    const registers: Record<string, string> = { rip: hex(rip) };
+    if (ec !== undefined) registers.ec = hex(ec);
+    if (rsp !== undefined) registers.rsp = hex(rsp);
+    if (rbp !== undefined) registers.rbp = hex(rbp);
+    if (rflags !== undefined) registers.rflags = hex(rflags);
+    if (cr2 !== undefined) registers.cr2 = hex(cr2);
+    const pcs: { address: bigint; returnAddress: boolean }[] = [{ address: rip, returnAddress: false }];
+    let fp = rbp;
+    for (let depth = 0; fp && depth < 64; depth++) {
+      const [ret, next] = await Promise.all([read(`*(unsigned long *)${fp + 8n}`), read(`*(unsigned long *)${fp}`)]);
+      if (!ret || next === undefined) break;
+      pcs.push({ address: ret, returnAddress: true });
+      if (next <= fp) break;
+      fp = next;
+    }
+    const symbolizer = await this.getSymbolizer();
+    const resolved = symbolizer
+      ? await symbolizer.symbolize(pcs.map((p) => ({ address: p.address, isReturnAddress: p.returnAddress }))).catch(() => undefined)
+      : undefined;
+    const frames = pcs.map((p, i): CrashFrame => {
+      const r = resolved?.[i];
+      return { address: hex(p.address), function: r?.function, file: r?.file, line: r?.line, returnAddress: p.returnAddress || undefined };
+    });
+    // Frames past the image's own code (the boot stub's zeroed frame pointer, garbage) end the walk.
+    const end = frames.findIndex((f, i) => i > 0 && !f.function);
+    return { registers, frames: end > 0 ? frames.slice(0, end) : frames, trap };
+  }
+
+  private syntheticFrame(threadId: number, f: CrashFrame, trapFrame: string | undefined): DebugProtocol.StackFrame {
+    const id = this.frames.add({ threadId, level: 0, synthetic: true, trapFrame });
+    const frame: DebugProtocol.StackFrame = new StackFrame(
+      id,
+      f.function ?? f.address,
+      f.file ? new Source(basename(f.file), f.file) : undefined,
+      f.line ?? 0,
+      1,
+    );
+    frame.instructionPointerReference = f.address;
+    if (!f.file) frame.presentationHint = 'subtle';
+    return frame;
+  }
+
+  /** A separator row in the Call Stack view between the rebuilt frames and the handler's own. */
+  private labelFrame(text: string): DebugProtocol.StackFrame {
+    const frame: DebugProtocol.StackFrame = new StackFrame(this.frames.add({ threadId: 0, level: 0, synthetic: true }), text);
+    frame.presentationHint = 'label';
+    return frame;
+  }
+
+  private getSymbolizer(): Promise<Symbolizer | undefined> {
+    const path = this.symbolsPath;
+    if (!path) return Promise.resolve(undefined);
+    this.symbolizer ??= Symbolizer.open(path).catch(() => undefined);
+    return this.symbolizer;
+  }
+
+  /** The console showed a crash: symbolize it; stop the guest unless a crash breakpoint already did. */
+  private async onConsoleCrash(raw: CrashReport): Promise<void> {
+    const symbolizer = await this.getSymbolizer();
+    const report = symbolizer ? await symbolizeReport(raw, symbolizer).catch(() => raw) : raw;
+    if (this.ending) return;
+    this.sendEvent(new OutputEvent(`Crash detected on the console (line ${report.line}):\n${formatTrace(report)}\n`, 'important'));
+    if (this.crashEpisode || !this.exceptionFilters?.has('crash')) {
+      // The same crash, told by the console: keep the richer trace for exceptionInfo.
+      if (this.crash && report.frames.length > 0 && this.crash.report.frames.length === 0) this.crash.report = report;
+      this.sendCrashEvent(report);
+      return;
+    }
+    if (this.runState === 'running' && this.gdb?.isAlive) {
+      this.pendingCrash = report;
+      this.pendingReason = 'exception';
+      await mi.execInterrupt(this.gdb).catch(() => undefined);
+    } else {
+      this.sendCrashEvent(report);
+    }
+  }
+
+  private sendCrashEvent(report: CrashReport): void {
+    this.sendEvent(new Event('unikernelCrash', { report, symbols: this.symbolsPath }));
+  }
+
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    const crash = this.crash?.report;
+    if (!crash) {
+      this.sendErrorResponse(response, { id: 2, format: 'The guest is not stopped at a crash.', showUser: false });
+      return;
+    }
+    response.body = {
+      exceptionId: crash.kind,
+      description: crash.message,
+      breakMode: 'always',
+      details: {
+        message: crash.message,
+        typeName: `${crash.platform} ${crash.kind}`,
+        stackTrace: formatTrace(crash),
+      },
+    };
+    this.sendResponse(response);
   }
 
   /** Runs a resuming MI command; variable objects of the last stop are dropped. */
@@ -533,12 +812,18 @@ export class UnikernelDebugSession extends DebugSession {
       const gdb = this.requireGdb();
       const start = args.startFrame ?? 0;
       const levels = args.levels && args.levels > 0 ? args.levels : DEFAULT_STACK_LEVELS;
+      // Frames rebuilt from a trap frame come first: they are where the guest really faulted.
+      const rebuilt = this.crash?.threadId === args.threadId ? (this.crash.trapFrames ?? []) : [];
+      const fromRebuilt = rebuilt.slice(start, start + levels);
+      const gdbStart = Math.max(0, start - rebuilt.length);
+      const gdbLevels = levels - fromRebuilt.length;
       // One more than asked tells whether more frames exist without walking the whole stack.
-      const frames = await mi.stackListFrames(gdb, args.threadId, start, start + levels);
-      const shown = frames.slice(0, levels);
+      const frames = gdbLevels > 0 ? await mi.stackListFrames(gdb, args.threadId, gdbStart, gdbStart + gdbLevels) : [];
+      const shown = frames.slice(0, gdbLevels);
+      const more = gdbLevels <= 0 || frames.length > gdbLevels;
       response.body = {
-        stackFrames: shown.map((f) => this.toStackFrame(args.threadId, f)),
-        totalFrames: frames.length > levels ? start + levels + 1 : start + shown.length,
+        stackFrames: [...fromRebuilt, ...shown.map((f) => this.toStackFrame(args.threadId, f))],
+        totalFrames: start + fromRebuilt.length + shown.length + (more ? 1 : 0),
       };
       this.sendResponse(response);
     } catch (e) {
@@ -560,6 +845,16 @@ export class UnikernelDebugSession extends DebugSession {
     const at = this.frames.get(args.frameId);
     if (!at) {
       response.body = { scopes: [] };
+      this.sendResponse(response);
+      return;
+    }
+    if (at.synthetic) {
+      // gdb cannot select a rebuilt frame; what is known of it is the saved trap frame.
+      response.body = {
+        scopes: at.trapFrame
+          ? [{ name: 'Trap frame', presentationHint: 'registers', variablesReference: this.vars.add({ kind: 'expression', at, expression: `*${at.trapFrame}` }), expensive: false }]
+          : [],
+      };
       this.sendResponse(response);
       return;
     }
@@ -724,6 +1019,14 @@ export class UnikernelDebugSession extends DebugSession {
     const message = errorText(e);
     this.sendErrorResponse(response, { id: 1, format: '{_error}', variables: { _error: message }, showUser: !quiet });
   }
+}
+
+const hex = (n: bigint): string => `0x${n.toString(16)}`;
+
+/** `0x0000000000101234` → `0x101234`; anything not hex stays as it is. */
+function hexAddress(text: string): string {
+  const m = /^0x0*([0-9a-f]+)$/i.exec(text.trim());
+  return m ? `0x${m[1]!.toLowerCase()}` : text;
 }
 
 function errorText(e: unknown): string {

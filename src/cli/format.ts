@@ -56,7 +56,6 @@ function formatFrame(frame: CrashFrame, index: number, style: Style): string[] {
   if (frame.address) parts.push(style.dim(frame.address));
   if (frame.function) parts.push(`${frame.address ? 'in ' : ''}${style.cyan(frame.function)}`);
   if (frame.file) parts.push(`at ${where(frame)}`);
-  if (!frame.function && !frame.file && frame.address) parts.push(style.dim('??'));
   const lines = [`    ${num}${parts.join(' ')}`];
   for (const caller of frame.inlinedBy ?? []) {
     lines.push(`          ${style.dim('inlined into')} ${caller.function ? style.cyan(caller.function) : '??'}${caller.file ? ` at ${where(caller)}` : ''}`);

@@ -16,6 +16,8 @@ export interface ElfInfo {
   hasDynamicSymbols: boolean;
   /** The image names a separate debug file (.gnu_debuglink). */
   hasDebugLink: boolean;
+  /** Address ranges of executable loadable segments, [start, end). Empty when the image has no program headers. */
+  code: Array<{ start: bigint; end: bigint }>;
 }
 
 export class ElfError extends Error {}
@@ -38,13 +40,14 @@ export async function readElfInfo(path: string): Promise<ElfInfo> {
       bits === 64 ? Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o)) : u32(b, o);
 
     const machine = u16(ident, 18);
+    const code = await readCodeRanges(file, ident, bits, le);
     const shoff = word(ident, bits === 64 ? 0x28 : 0x20);
     const shentsize = u16(ident, bits === 64 ? 0x3a : 0x2e);
     let shnum = u16(ident, bits === 64 ? 0x3c : 0x30);
     let shstrndx = u16(ident, bits === 64 ? 0x3e : 0x32);
     const minEntry = bits === 64 ? 64 : 40;
     if (shoff === 0 || shentsize < minEntry) {
-      return { bits, littleEndian: le, machine, sections: [], hasDebugInfo: false, hasSymbols: false, hasDynamicSymbols: false, hasDebugLink: false };
+      return { bits, littleEndian: le, machine, sections: [], hasDebugInfo: false, hasSymbols: false, hasDynamicSymbols: false, hasDebugLink: false, code };
     }
     const readAt = async (offset: number, length: number): Promise<Buffer> => {
       const buf = Buffer.alloc(length);
@@ -87,8 +90,37 @@ export async function readElfInfo(path: string): Promise<ElfInfo> {
       if (name === '.dynsym' && withContents) hasDynamicSymbols = true;
       if (name === '.gnu_debuglink') hasDebugLink = true;
     }
-    return { bits, littleEndian: le, machine, sections, hasDebugInfo, hasSymbols, hasDynamicSymbols, hasDebugLink };
+    return { bits, littleEndian: le, machine, sections, hasDebugInfo, hasSymbols, hasDynamicSymbols, hasDebugLink, code };
   } finally {
     await file.close();
   }
+}
+
+const PT_LOAD = 1;
+const PF_X = 1;
+
+type FileHandle = Awaited<ReturnType<typeof open>>;
+
+/** Executable PT_LOAD segments: where a program counter or return address can point. */
+async function readCodeRanges(file: FileHandle, ident: Buffer, bits: 32 | 64, le: boolean): Promise<Array<{ start: bigint; end: bigint }>> {
+  const u16 = (o: number): number => (le ? ident.readUInt16LE(o) : ident.readUInt16BE(o));
+  const phoff = bits === 64 ? (le ? ident.readBigUInt64LE(0x20) : ident.readBigUInt64BE(0x20)) : BigInt(le ? ident.readUInt32LE(0x1c) : ident.readUInt32BE(0x1c));
+  const phentsize = u16(bits === 64 ? 0x36 : 0x2a);
+  const phnum = u16(bits === 64 ? 0x38 : 0x2c);
+  if (phoff === 0n || phnum === 0 || phnum === 0xffff || phentsize < (bits === 64 ? 56 : 32)) return [];
+  const table = Buffer.alloc(phnum * phentsize);
+  const { bytesRead } = await file.read(table, 0, table.length, Number(phoff));
+  if (bytesRead < table.length) return [];
+  const ranges: Array<{ start: bigint; end: bigint }> = [];
+  for (let i = 0; i < phnum; i++) {
+    const o = i * phentsize;
+    const u32 = (at: number): number => (le ? table.readUInt32LE(at) : table.readUInt32BE(at));
+    const u64 = (at: number): bigint => (le ? table.readBigUInt64LE(at) : table.readBigUInt64BE(at));
+    const type = u32(o);
+    const flags = bits === 64 ? u32(o + 4) : u32(o + 24);
+    const vaddr = bits === 64 ? u64(o + 16) : BigInt(u32(o + 8));
+    const memsz = bits === 64 ? u64(o + 40) : BigInt(u32(o + 20));
+    if (type === PT_LOAD && flags & PF_X && memsz > 0n) ranges.push({ start: vaddr, end: vaddr + memsz });
+  }
+  return ranges;
 }

@@ -100,7 +100,8 @@ export class Symbolizer {
       const lookup = r.isReturnAddress && address > 0n ? address - 1n : address;
       return { address, lookup };
     });
-    const missing = [...new Set(lookups.map((l) => l.lookup).filter((a) => !this.cache.has(a)))];
+    // Addresses outside the image's code would only get the nearest symbol's name, which is wrong.
+    const missing = [...new Set(lookups.map((l) => l.lookup).filter((a) => !this.cache.has(a) && this.isCode(a)))];
     if (missing.length > 0 && this.impl) {
       const answers = await this.query(missing);
       missing.forEach((a, i) => this.remember(a, answers[i] ?? []));
@@ -109,6 +110,11 @@ export class Symbolizer {
       const [inner, ...outer] = this.cache.get(lookup) ?? [];
       return { address: hex(address), lookupAddress: hex(lookup), ...inner, inlinedBy: outer };
     });
+  }
+
+  /** How many lookups are cached. */
+  get cachedAddresses(): number {
+    return this.cache.size;
   }
 
   /** Ends the helper process. */
@@ -138,6 +144,11 @@ export class Symbolizer {
     } catch (err) {
       throw new SymbolizerError((err as Error).message);
     }
+  }
+
+  private isCode(address: bigint): boolean {
+    const ranges = this.elf.code;
+    return ranges.length === 0 || ranges.some((r) => address >= r.start && address < r.end);
   }
 
   private remember(address: bigint, answer: Resolution): void {

@@ -82,10 +82,12 @@ export interface BreakInsertOptions {
   ignoreCount?: number;
   temporary?: boolean;
   hardware?: boolean;
+  /** Keep a breakpoint whose location is unknown yet (default true); false makes gdb refuse it. */
+  pending?: boolean;
 }
 
 export async function breakInsert(gdb: Gdb, location: string, opts: BreakInsertOptions = {}): Promise<MiBreakpoint> {
-  const flags = ['-f'];
+  const flags = opts.pending === false ? [] : ['-f'];
   if (opts.temporary) flags.push('-t');
   if (opts.hardware) flags.push('-h');
   if (opts.condition) flags.push('-c', miQuote(opts.condition));

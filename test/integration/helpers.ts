@@ -24,16 +24,17 @@ export interface Marker {
   line: number;
 }
 
-/** The line carrying `@bp:<name>` in the fixture sources. */
+/** The line carrying `@bp:<name>` (or `@<kind>:<name>` when the name has a colon) in the fixture sources. */
 export function marker(name: string): Marker {
+  const tag = name.includes(':') ? `@${name}` : `@bp:${name}`;
   for (const file of readdirSync(FIXTURES)) {
     if (!/\.(c|S|h)$/.test(file)) continue;
     const path = join(FIXTURES, file);
     const lines = readFileSync(path, 'utf8').split('\n');
-    const i = lines.findIndex((l) => l.includes(`@bp:${name} `) || l.includes(`@bp:${name}*`) || new RegExp(`@bp:${name}\\b(?![-\\w])`).test(l));
+    const i = lines.findIndex((l) => l.includes(`${tag} `) || l.endsWith(tag));
     if (i >= 0) return { path, line: i + 1 };
   }
-  throw new Error(`marker @bp:${name} not found in ${FIXTURES}`);
+  throw new Error(`marker ${tag} not found in ${FIXTURES}`);
 }
 
 /** A client on the real adapter that also records every output event. */

@@ -8,7 +8,8 @@
 import { describePageFaultCode, frameAt, normalizeHex, trapFromMnemonic, type CrashReport } from '../report';
 import type { Detector, Emit } from './types';
 
-const TRAP = /^Solo5: trap: type=(\S+)(.*)$/;
+// `type=` on x86_64; other architectures print only register=value pairs.
+const TRAP = /^Solo5: trap: (?:type=(\S+))?(.*)$/;
 const CR2 = /^Solo5: trap: cr2=(?:0x)?([0-9a-fA-F]+)/;
 const ABORT = /^Solo5: ABORT: (?:(\S+?):(\d+): )?(.*)$/;
 const ABORT_CALLED = /^Solo5: solo5_abort\(\) called/;
@@ -32,15 +33,17 @@ export class Solo5Detector implements Detector {
       return;
     }
     let m: RegExpExecArray | null;
-    if ((m = TRAP.exec(line))) {
-      this.flush();
-      this.trapType = m[1];
-      this.trap = trapReport(m[1], m[2], lineNo);
+    if ((m = CR2.exec(line))) {
+      if (this.trap) {
+        this.trap.registers.cr2 = normalizeHex(m[1]) as string;
+        this.trap.message = trapMessage(this.trap, this.trapType);
+      }
       return;
     }
-    if ((m = CR2.exec(line)) && this.trap) {
-      this.trap.registers.cr2 = normalizeHex(m[1]) as string;
-      this.trap.message = trapMessage(this.trap, this.trapType);
+    if ((m = TRAP.exec(line))) {
+      this.flush();
+      this.trapType = m[1] ?? '';
+      this.trap = trapReport(this.trapType, m[2], lineNo);
       return;
     }
     if ((m = ABORT.exec(line))) {
@@ -89,8 +92,8 @@ function trapReport(type: string, rest: string, lineNo: number): CrashReport {
     const value = normalizeHex(kv[2]);
     if (value !== undefined) report.registers[kv[1].toLowerCase()] = value;
   }
-  const rip = report.registers.rip;
-  const frame = rip ? frameAt(rip) : undefined;
+  const pc = report.registers.rip ?? report.registers.pc ?? report.registers.elr;
+  const frame = pc ? frameAt(pc) : undefined;
   if (frame) report.frames.push(frame);
   report.message = trapMessage(report, type);
   return report;
@@ -98,6 +101,7 @@ function trapReport(type: string, rest: string, lineNo: number): CrashReport {
 
 function trapMessage(report: CrashReport, type: string): string {
   const r = report.registers;
+  if (!type) return `Fatal trap${r.rip ? ` at rip ${r.rip}` : ''}`;
   const info = trapFromMnemonic(type);
   const name = `${info.name[0].toUpperCase()}${info.name.slice(1)} (${type})`;
   if (info.kind === 'page-fault') {

@@ -4,7 +4,9 @@ import { createServer, type Server, type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { watchConsole } from '../../../src/crash/crashWatcher';
+import { readdirSync } from 'node:fs';
+import { CrashWatcher, watchConsole } from '../../../src/crash/crashWatcher';
+import { analyzeSample, SAMPLES } from './helpers';
 import type { CrashReport } from '../../../src/crash/report';
 
 describe('CrashWatcher (live console)', () => {
@@ -40,6 +42,19 @@ describe('CrashWatcher (live console)', () => {
     assert.equal(reports[0].kind, 'page-fault');
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(readFileSync(log).length, noise.length + crash.length);
+  });
+
+  it('bytes in any chunking give the same reports as analyzeLog on the text', () => {
+    for (const file of readdirSync(SAMPLES).filter((f) => f.endsWith('.console.log'))) {
+      const bytes = readFileSync(join(SAMPLES, file));
+      const expected = analyzeSample(file.replace(/\.console\.log$/, ''));
+      for (const size of [1, 2, 7, 64, bytes.length]) {
+        const w = new CrashWatcher({ idleFlushMs: 0 });
+        for (let i = 0; i < bytes.length; i += size) w.push(bytes.subarray(i, i + size));
+        w.end();
+        assert.deepEqual(w.reports(), expected, `${file} in chunks of ${size}`);
+      }
+    }
   });
 
   it('emits a pending crash once the console has been quiet for idleFlushMs', async () => {

@@ -64,3 +64,11 @@ describe('Solo5Detector', () => {
     assert.deepEqual(out[1].report.source, { file: 'block.c', line: 33 });
   });
 });
+
+describe('Solo5Detector, other architectures', () => {
+  it('a trap line without type= is still a trap', () => {
+    const [c] = run(['Solo5: trap: esr=0x96000045 far=0x0 elr=0x1002a0', 'Solo5: ABORT: cpu_aarch64.c:90: Fatal trap']);
+    assert.equal(c.report.kind, 'trap');
+    assert.equal(c.report.registers.elr, '0x1002a0');
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * Live crashes: each fixture crash mode stops the session with reason `exception` where the guest
+ * crashed, exceptionInfo explains it, a crash event carries the report, and the console arrives.
+ */
+import assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { KERNEL, STOP_TIMEOUT, Session, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+
+interface CrashEventBody {
+  report: { platform: string; kind: string; message: string; line: number; registers: Record<string, string>; frames: { address: string; function?: string; file?: string; line?: number }[] };
+}
+
+describe('live crashes stop the session where they happen', function () {
+  let s: Session;
+  let before: Map<number, string>;
+  const crashEvents: CrashEventBody[] = [];
+
+  beforeEach(async () => {
+    before = sessionProcesses();
+    crashEvents.length = 0;
+    s = new Session();
+    s.dc.on('unikernelCrash', (e: DebugProtocol.Event) => crashEvents.push(e.body as CrashEventBody));
+    await s.start();
+  });
+
+  afterEach(async () => {
+    await s.stop();
+    assertNoLeftovers(before);
+  });
+
+  async function crashStop(mode: string): Promise<{ stop: DebugProtocol.StoppedEvent; frames: DebugProtocol.StackFrame[]; info: DebugProtocol.ExceptionInfoResponse }> {
+    const stop = await s.startTo('launch', { kernel: KERNEL, cmdline: `mode=${mode}` }, []);
+    assert.equal(stop.body.reason, 'exception');
+    const tid = stop.body.threadId ?? 1;
+    const frames = await s.topFrames(tid, 30);
+    const info = await s.dc.exceptionInfoRequest({ threadId: tid });
+    return { stop, frames, info };
+  }
+
+  it('a page fault from a wild write stops at the faulting line, rebuilt from the trap frame', async () => {
+    const { frames, info } = await crashStop('crash');
+    const at = marker('crash-write');
+    assert.equal(frames[0]?.name, 'crash_null_write');
+    assert.equal(frames[0]?.line, at.line);
+    assert.equal(frames[0]?.source?.path, at.path);
+    assert.equal(frames[1]?.name, 'kmain');
+    // The rebuilt frames, a label row, then the handler's own frames.
+    const label = frames.findIndex((f) => f.presentationHint === 'label');
+    assert.ok(label >= 2, 'a label row after the rebuilt frames');
+    assert.match(frames[label]?.name ?? '', /page fault: handled by trap_handler/);
+    assert.equal(frames[label + 1]?.name, 'trap_handler');
+    assert.equal(info.body.exceptionId, 'page-fault');
+    assert.match(info.body.details?.stackTrace ?? '', /crash_null_write/);
+    assert.equal(crashEvents[0]?.report.registers.cr2, '0x400000000');
+    // The top frame's scope is the saved trap frame.
+    const scopes = await s.dc.scopesRequest({ frameId: frames[0]!.id });
+    const trap = await s.children(scopes.body.scopes[0]!.variablesReference);
+    assert.equal(trap.get('cr2')?.value, '17179869184');
+    // Continuing lets the guest print its own account, which reaches the Debug Console and the trace.
+    const ended = s.dc.waitForEvent('terminated', STOP_TIMEOUT);
+    await s.dc.continueRequest({ threadId: 1 });
+    await ended;
+    assert.match(s.text('stdout'), /Solo5: trap: type=#PF ec=0x2 rip=0x[0-9a-f]+/);
+  });
+
+  it('a panic stops in solo5_abort with the panic message and its caller on the stack', async () => {
+    const { frames, info } = await crashStop('panic');
+    assert.equal(frames[0]?.name, 'solo5_abort');
+    const caller = frames.find((f) => f.name === 'do_panic');
+    assert.equal(caller?.line, marker('abort:panic').line);
+    assert.match(info.body.description ?? '', /something bad: 7/);
+    assert.match(s.text('stdout'), /Solo5: ABORT: .*something bad: 7/);
+  });
+
+  it('a failed assertion stops with kind assertion', async () => {
+    const { frames, info } = await crashStop('assert');
+    assert.equal(info.body.exceptionId, 'assertion');
+    assert.match(info.body.description ?? '', /Assertion failed: answer == 42/);
+    assert.equal(frames.find((f) => f.name === 'do_assert')?.line, marker('abort:assert').line);
+  });
+
+  it('stack smashing stops in __stack_chk_fail under smash_stack', async () => {
+    const { frames, info } = await crashStop('smash');
+    assert.equal(frames[0]?.name, '__stack_chk_fail');
+    assert.equal(frames[1]?.name, 'smash_stack');
+    assert.equal(frames[1]?.line, marker('smash-detect').line);
+    assert.equal(info.body.exceptionId, 'stack-smash');
+    assert.equal(crashEvents.length > 0, true);
+  });
+});
