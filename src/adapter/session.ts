@@ -361,6 +361,10 @@ export class UnikernelDebugSession extends DebugSession {
       void this.onCrashStop(crashPath, threadId);
       return;
     }
+    if (reason === 'signal-received' && rec.results['signal-name'] === 'SIGQUIT' && this.qemu?.qmp) {
+      void this.onMachineStopped(threadId);
+      return;
+    }
     if (this.pendingCrash) {
       const report = this.pendingCrash;
       this.pendingCrash = undefined;
@@ -499,6 +503,46 @@ export class UnikernelDebugSession extends DebugSession {
     this.crash = { report, threadId, path, trapFrames };
     this.reportStop('exception', threadId, `${report.kind}: ${report.message}`, true);
     this.sendCrashEvent(report);
+  }
+
+  /**
+   * The machine paused on a reset or a power-off (see the QEMU plan). A reset the guest did not ask
+   * for is a triple fault: stop there, at the faulting instruction. A power-off ends QEMU as usual.
+   */
+  private async onMachineStopped(threadId: number): Promise<void> {
+    const qmp = this.qemu?.qmp;
+    const gdb = this.gdb;
+    if (!qmp || !gdb) return;
+    const shutdown = await qmp.waitForShutdown(2_000);
+    const cause = typeof shutdown?.data.reason === 'string' ? shutdown.data.reason : undefined;
+    if (cause !== 'guest-reset') {
+      this.pendingReason = undefined;
+      await qmp.execute('quit').catch(() => undefined);
+      return;
+    }
+    this.frames.clear();
+    this.vars.clear();
+    const live = await mi.stackListFrames(gdb, threadId, 0, 63).catch(() => []);
+    const top = live[0];
+    const rip = hexAddress(top?.addr ?? '');
+    const rsp = hexAddress((await mi.dataEvaluateExpression(gdb, '$sp', { threadId, level: 0 }).catch(() => '')).split(' ')[0] ?? '');
+    const report: CrashReport = {
+      platform: 'generic',
+      kind: 'triple-fault',
+      message: `Triple fault: the CPU reset itself at ${rip}${top?.func ? ` in ${top.func}` : ''} (an exception with no working handler)`,
+      line: this.crashWatcher?.reader.lines ?? 0,
+      registers: { rip, rsp },
+      frames: live.map((f) => ({ address: hexAddress(f.addr), function: f.func, file: f.fullname ?? f.file, line: f.line })),
+    };
+    this.sendCrashEvent(report);
+    if (!this.exceptionFilters?.has('crash')) {
+      await qmp.execute('quit').catch(() => undefined);
+      return;
+    }
+    this.pendingReason = undefined;
+    this.crashEpisode = true;
+    this.crash = { report, threadId };
+    this.reportStop('exception', threadId, report.message, true);
   }
 
   /** The last crash-looking console line, which usually says what went wrong before the crash function ran. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { killProcessTree } from './kill';
 import { planQemu, type QemuPlan, type QemuPlanInput } from './plan';
+import { QmpClient } from './qmp';
 
 export class QemuError extends Error {
   constructor(message: string) {
@@ -61,6 +62,8 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
   private exited: string | undefined;
   private stderrTail = '';
   private console: Socket | undefined;
+  /** QEMU's machine protocol: why the machine stopped, and a clean quit. */
+  qmp: QmpClient | undefined;
 
   private constructor(
     private readonly proc: ResultPromise,
@@ -102,7 +105,7 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
     const qemu = new QemuInstance(proc, plan, privateDir, consoleLog, true);
     try {
       await qemu.waitReady(file, opts.readyTimeoutMs ?? 15_000);
-      await qemu.connectConsole();
+      [qemu.qmp] = await Promise.all([QmpClient.connect(plan.qmpSocket), qemu.connectConsole()]);
     } catch (e) {
       await qemu.dispose();
       throw e;
@@ -124,7 +127,7 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
 
   /** Resolves when both sockets exist; rejects with QEMU's own words when it dies first. */
   private waitReady(file: string, timeoutMs: number): Promise<void> {
-    const { gdbSocket, consoleSocket } = this.plan;
+    const sockets = [this.plan.gdbSocket, this.plan.consoleSocket, this.plan.qmpSocket];
     return new Promise<void>((resolve, reject) => {
       let watcher: FSWatcher | undefined;
       let settled = false;
@@ -138,9 +141,9 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
         else resolve();
       };
       const check = (): void => {
-        if (settled || !existsSync(gdbSocket) || !existsSync(consoleSocket)) return;
+        if (settled || !sockets.every((p) => existsSync(p))) return;
         // The file appears at bind(); listen() follows a moment later.
-        if (listeningUnixSockets([gdbSocket, consoleSocket])) {
+        if (listeningUnixSockets(sockets)) {
           settled = true;
           done();
         } else setImmediate(check);
@@ -198,6 +201,7 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
   /** Kills QEMU's process group, waits for it to go, removes the private directory. */
   async dispose(): Promise<void> {
     this.console?.destroy();
+    this.qmp?.close();
     const pid = this.proc.pid;
     if (this.isAlive && pid !== undefined) {
       await killProcessTree(pid);

@@ -23,6 +23,7 @@ export interface QemuPlan {
   args: string[];
   gdbSocket: string;
   consoleSocket: string;
+  qmpSocket: string;
 }
 
 /** QEMU option values are comma-separated lists: a comma inside a value is written twice. */
@@ -33,11 +34,15 @@ export function qemuOptValue(value: string): string {
 export function planQemu(input: QemuPlanInput): QemuPlan {
   const gdbSocket = join(input.privateDir, 'gdb.sock');
   const consoleSocket = join(input.privateDir, 'console.sock');
+  const qmpSocket = join(input.privateDir, 'qmp.sock');
   const args = [
     '-accel', 'tcg',
     '-nodefaults',
     '-display', 'none',
-    '-no-reboot',
+    // Instead of -no-reboot: a reset (a triple fault) or a power-off pauses the machine, so gdb
+    // stops at the faulting instruction; QMP then says which of the two it was.
+    '-action', 'reboot=shutdown,shutdown=pause',
+    '-qmp', `unix:${qemuOptValue(qmpSocket)},server=on,wait=off`,
     '-m', String(input.memoryMiB ?? 128),
     '-smp', String(input.cpus ?? 1),
     '-kernel', input.kernel,
@@ -51,5 +56,5 @@ export function planQemu(input: QemuPlanInput): QemuPlan {
   if (input.cmdline !== undefined && input.cmdline !== '') args.push('-append', input.cmdline);
   if (input.paused !== false) args.push('-S');
   args.push(...(input.extraArgs ?? []));
-  return { args, gdbSocket, consoleSocket };
+  return { args, gdbSocket, consoleSocket, qmpSocket };
 }

@@ -88,3 +88,42 @@ describe('live crashes stop the session where they happen', function () {
     assert.equal(crashEvents.length > 0, true);
   });
 });
+
+describe('a triple fault', function () {
+  let s: Session;
+  let before: Map<number, string>;
+
+  beforeEach(async () => {
+    before = sessionProcesses();
+    s = new Session();
+    await s.start();
+  });
+
+  afterEach(async () => {
+    await s.stop();
+    assertNoLeftovers(before);
+  });
+
+  it('stops at the faulting instruction instead of looking like a clean exit', async () => {
+    const stop = await s.startTo('launch', { kernel: KERNEL, cmdline: 'mode=triple' }, []);
+    assert.equal(stop.body.reason, 'exception');
+    const frames = await s.topFrames(stop.body.threadId ?? 1);
+    assert.equal(frames[0]?.name, 'triple_fault');
+    assert.equal(frames[0]?.line, marker('triple').line);
+    const info = await s.dc.exceptionInfoRequest({ threadId: stop.body.threadId ?? 1 });
+    assert.equal(info.body.exceptionId, 'triple-fault');
+    assert.match(info.body.description ?? '', /Triple fault/);
+  });
+
+  it('a normal run still ends the session by itself', async () => {
+    const terminated = s.dc.waitForEvent('terminated', STOP_TIMEOUT);
+    const init = s.dc.waitForEvent('initialized', STOP_TIMEOUT);
+    await Promise.all([s.dc.launchRequest({ kernel: KERNEL, cmdline: 'mode=normal' } as never), init]);
+    const exited = s.dc.waitForEvent('exited', STOP_TIMEOUT);
+    await s.dc.configurationDoneRequest();
+    const ev = (await exited) as DebugProtocol.ExitedEvent;
+    assert.equal(ev.body.exitCode, 83);
+    await terminated;
+    assert.match(s.text('stdout'), /fixture: done counter=5/);
+  });
+});
