@@ -200,6 +200,9 @@ export class UnikernelDebugSession extends DebugSession {
       }
     });
     if (symbols) await mi.fileExecAndSymbols(gdb, symbols);
+    // Code comes from the ELF, not the target: at -S a multiboot image is not in guest memory yet,
+    // and gdb would otherwise place function breakpoints before the prologue, with garbage arguments.
+    await mi.gdbSet(gdb, 'trust-readonly-sections', 'on');
     // Each vCPU is a gdb thread; printing the guest's own arch keeps 64-bit registers after the 32-bit boot code.
     await mi.gdbSet(gdb, 'architecture', 'i386:x86-64');
     for (const cmd of args.setupCommands ?? []) await mi.cliCommand(gdb, cmd);
@@ -208,19 +211,32 @@ export class UnikernelDebugSession extends DebugSession {
 
   private attachQemu(qemu: QemuInstance): void {
     this.qemu = qemu;
-    this.crashWatcher = new CrashWatcher({ onCrash: (report) => void this.onConsoleCrash(report) });
+    this.crashWatcher = new CrashWatcher({
+      onCrash: (report) => {
+        const handled = this.onConsoleCrash(report).catch(() => undefined);
+        this.consoleCrashes.add(handled);
+        void handled.finally(() => this.consoleCrashes.delete(handled));
+      },
+    });
     qemu.on('console', (chunk) => {
       const text = this.consoleDecoder.write(chunk).replace(/\r\n/g, '\n').replace(/\0/g, '');
       if (text) this.sendEvent(new OutputEvent(text, 'stdout'));
       this.crashWatcher?.push(chunk);
     });
-    qemu.on('exit', (reason, code) => {
-      if (qemu.pid !== undefined) this.reaper?.release(qemu.pid);
-      if (this.ending) return;
-      this.sendEvent(new OutputEvent(`${reason}\n`, 'console'));
-      this.sendEvent(new ExitedEvent(code ?? 0));
-      void this.endSession();
-    });
+    qemu.on('exit', (reason, code) => void this.onQemuExit(qemu, reason, code));
+  }
+
+  /** The guest is gone: read its last console bytes and crashes, then end the session. */
+  private async onQemuExit(qemu: QemuInstance, reason: string, code: number | null): Promise<void> {
+    if (qemu.pid !== undefined) this.reaper?.release(qemu.pid);
+    if (this.ending) return;
+    await qemu.consoleDrained(2_000);
+    this.crashWatcher?.end();
+    await Promise.all(this.consoleCrashes);
+    if (this.ending) return;
+    this.sendEvent(new OutputEvent(`${reason}\n`, 'console'));
+    this.sendEvent(new ExitedEvent(code ?? 0));
+    await this.endSession();
   }
 
   private async connect(gdb: Gdb, target: string): Promise<void> {
@@ -311,7 +327,15 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   /** Kills what we started and forgets it; safe to call more than once. */
-  private async stopChildren(): Promise<void> {
+  private stopChildren(): Promise<void> {
+    // Every caller waits for the same teardown, so the process never exits halfway through it.
+    this.stopping ??= this.teardown();
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  private async teardown(): Promise<void> {
     this.ending = true;
     this.runState = 'ended';
     const gdb = this.gdb;
@@ -415,6 +439,9 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   // ---- crashes ----------------------------------------------------------------------------------
+
+  /** Console crashes still being symbolized; the session waits for them before it ends. */
+  private readonly consoleCrashes = new Set<Promise<void>>();
 
   /** A console crash waiting for the pause we asked for. */
   private pendingCrash: CrashReport | undefined;

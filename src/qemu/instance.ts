@@ -34,6 +34,7 @@ export interface QemuEvents {
   console: [Buffer];
   /** QEMU is gone; the sentence says how. */
   exit: [string, number | null];
+  consoleClosed: [];
 }
 
 /** Makes a directory only this user can enter (mkdtemp creates it 0700). */
@@ -179,6 +180,30 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
       // Always read: a client that stops reading stalls the guest.
       sock.on('data', (chunk: Buffer) => this.emit('console', chunk));
       sock.on('error', () => undefined);
+      sock.on('close', () => {
+        this.consoleOpen = false;
+        this.emit('consoleClosed');
+      });
+    });
+  }
+
+  private consoleOpen = true;
+
+  /**
+   * Resolves once every console byte QEMU wrote has been read (its end of the socket closed), or
+   * after `timeoutMs`: the last lines of a dying guest are often the ones that matter.
+   */
+  consoleDrained(timeoutMs: number): Promise<void> {
+    if (!this.console || !this.consoleOpen) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.off('consoleClosed', done);
+        resolve();
+      }
+      this.once('consoleClosed', done);
     });
   }
 

@@ -68,6 +68,16 @@ describe('session control', function () {
     assert.equal(locals.get('depth')?.value, '42');
   });
 
+  it('stops a function breakpoint after the prologue, with the arguments set', async () => {
+    const stop = await s.startTo('launch', { kernel: KERNEL }, [], ['compute']);
+    assert.equal(stop.body.reason, 'function breakpoint');
+    const frames = await s.topFrames(stop.body.threadId ?? 1);
+    assert.equal(frames[0]?.name, 'compute');
+    const locals = await s.locals(frames[0]!.id);
+    assert.equal(locals.get('a')?.value, '6');
+    assert.equal(locals.get('b')?.value, '7');
+  });
+
   it('shows registers in hex', async () => {
     const stop = await s.startTo('launch', { kernel: KERNEL }, [marker('compute')]);
     const frames = await s.topFrames(stop.body.threadId ?? 1);

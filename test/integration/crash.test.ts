@@ -89,6 +89,54 @@ describe('live crashes stop the session where they happen', function () {
   });
 });
 
+describe('a crash only the console shows', function () {
+  let s: Session;
+  let before: Map<number, string>;
+  const crashEvents: CrashEventBody[] = [];
+
+  beforeEach(async () => {
+    before = sessionProcesses();
+    crashEvents.length = 0;
+    s = new Session();
+    s.dc.on('unikernelCrash', (e: DebugProtocol.Event) => crashEvents.push(e.body as CrashEventBody));
+    await s.start();
+  });
+
+  afterEach(async () => {
+    await s.stop();
+    assertNoLeftovers(before);
+  });
+
+  it('pauses a guest that panicked and stayed alive, with the console\'s report', async () => {
+    const stop = await s.startTo('launch', { kernel: KERNEL, cmdline: 'mode=halt' }, []);
+    assert.equal(stop.body.reason, 'exception');
+    const tid = stop.body.threadId ?? 1;
+    const frames = await s.topFrames(tid);
+    assert.equal(frames[0]?.name, 'halt_after_panic');
+    assert.equal(frames[0]?.line, marker('halt').line);
+    const info = await s.dc.exceptionInfoRequest({ threadId: tid });
+    assert.equal(info.body.exceptionId, 'panic');
+    assert.match(info.body.description ?? '', /fixture halted on purpose: 42/);
+    const report = crashEvents.at(-1)?.report;
+    assert.equal(report?.platform, 'rumprun');
+    assert.match(s.text('stdout'), /PANIC: fixture halted on purpose: 42/);
+  });
+
+  it('does not stop when the Crashes filter is off', async () => {
+    const init = s.dc.waitForEvent('initialized', STOP_TIMEOUT);
+    await Promise.all([s.dc.launchRequest({ kernel: KERNEL, cmdline: 'mode=panic' } as never), init]);
+    await s.dc.setExceptionBreakpointsRequest({ filters: [] });
+    const exited = s.dc.waitForEvent('exited', STOP_TIMEOUT);
+    let stopped = false;
+    s.dc.on('stopped', () => (stopped = true));
+    await s.dc.configurationDoneRequest();
+    await exited;
+    assert.equal(stopped, false);
+    // The trace still reaches the Crash Trace panel.
+    await s.waitForOutput(/Crash detected on the console/);
+  });
+});
+
 describe('a triple fault', function () {
   let s: Session;
   let before: Map<number, string>;
