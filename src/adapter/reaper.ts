@@ -1,19 +1,24 @@
 /**
- * Makes sure no child outlives the adapter, even when the adapter is killed with SIGKILL: a small
+ * Makes sure nothing outlives the adapter, even when the adapter is killed with SIGKILL: a small
  * watcher process (this same bundle, run with --reaper) holds a pipe to the adapter; when the pipe
- * closes for any reason it kills every process group it was told about.
+ * closes for any reason it kills every process group it was told about and removes the private
+ * directories.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 export class Reaper {
   /** Every guarded pid in this process, for the adapter's own signal handlers. */
   private static readonly live = new Set<number>();
+  private static readonly liveDirs = new Set<string>();
 
-  /** Kills every guarded process group at once (synchronous: used while the adapter is being killed). */
+  /** Kills every guarded process group and removes the directories (synchronous: the adapter is being killed). */
   static killAllNow(): void {
     for (const pid of Reaper.live) killGroup(pid);
     Reaper.live.clear();
+    for (const dir of Reaper.liveDirs) rmSync(dir, { recursive: true, force: true });
+    Reaper.liveDirs.clear();
   }
 
   private constructor(private readonly child: ChildProcess | undefined) {}
@@ -36,18 +41,33 @@ export class Reaper {
   /** From now on, `pid`'s process group dies when the adapter does. */
   guard(pid: number): void {
     Reaper.live.add(pid);
-    this.child?.stdin?.write(`+${pid}\n`);
+    this.send(`+${pid}`);
   }
 
   /** `pid` ended normally; forget it (its number may be reused). */
   release(pid: number): void {
     Reaper.live.delete(pid);
-    this.child?.stdin?.write(`-${pid}\n`);
+    this.send(`-${pid}`);
+  }
+
+  /** A directory to remove if the adapter dies before it could. */
+  guardDir(path: string): void {
+    Reaper.liveDirs.add(path);
+    this.send(`d${path}`);
+  }
+
+  releaseDir(path: string): void {
+    Reaper.liveDirs.delete(path);
+    this.send(`u${path}`);
   }
 
   /** Ends the watcher; anything still guarded is killed by it. */
   close(): void {
     this.child?.stdin?.end();
+  }
+
+  private send(line: string): void {
+    if (!line.includes('\n')) this.child?.stdin?.write(`${line}\n`);
   }
 }
 
@@ -61,24 +81,48 @@ function killGroup(pid: number): void {
   }
 }
 
-/** The watcher's main loop: reads +pid / -pid lines until stdin closes, then kills what is left. */
+/** Running, as opposed to gone or a zombie waiting for its new parent to reap it. */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !/^\d+ \(.*\) [ZX]/s.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/** The watcher's main loop: reads its orders until stdin closes, then kills and removes what is left. */
 export function runReaper(): void {
   const guarded = new Set<number>();
+  const dirs = new Set<string>();
   let partial = '';
   process.stdin.setEncoding('utf8');
   process.stdin.on('data', (chunk: string) => {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      const pid = Number.parseInt(line.slice(1), 10);
-      if (!Number.isInteger(pid) || pid <= 1) continue;
-      if (line[0] === '+') guarded.add(pid);
+      const arg = line.slice(1);
+      const pid = Number.parseInt(arg, 10);
+      if (line[0] === 'd' && arg.startsWith('/')) dirs.add(arg);
+      else if (line[0] === 'u') dirs.delete(arg);
+      else if (!Number.isInteger(pid) || pid <= 1) continue;
+      else if (line[0] === '+') guarded.add(pid);
       else if (line[0] === '-') guarded.delete(pid);
     }
   });
   const finish = (): void => {
     for (const pid of guarded) killGroup(pid);
-    process.exit(0);
+    // SIGKILL takes effect at the victim's next scheduling; its files go only after it is gone.
+    const deadline = Date.now() + 5_000;
+    const cleanUp = (): void => {
+      if ([...guarded].some(isRunning) && Date.now() < deadline) {
+        setImmediate(cleanUp);
+        return;
+      }
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    };
+    cleanUp();
   };
   process.stdin.on('end', finish);
   process.stdin.on('error', finish);

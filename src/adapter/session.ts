@@ -130,6 +130,7 @@ export class UnikernelDebugSession extends DebugSession {
           consoleLog: args.consoleLog,
           cwd: args.cwd,
           onSpawn: (pid) => this.reaper?.guard(pid),
+          onPrivateDir: (dir) => this.reaper?.guardDir(dir),
         }),
         this.startGdb(args, symbols),
       ]);
@@ -344,7 +345,10 @@ export class UnikernelDebugSession extends DebugSession {
     this.qemu = undefined;
     await Promise.all([
       gdb?.dispose().then(() => gdb.pid !== undefined && this.reaper?.release(gdb.pid)),
-      qemu?.dispose().then(() => qemu.pid !== undefined && this.reaper?.release(qemu.pid)),
+      qemu?.dispose().then(() => {
+        if (qemu.pid !== undefined) this.reaper?.release(qemu.pid);
+        this.reaper?.releaseDir(qemu.privateDir);
+      }),
     ]);
     this.reaper?.close();
     this.reaper = undefined;

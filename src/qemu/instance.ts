@@ -27,6 +27,8 @@ export interface QemuStartOptions extends Omit<QemuPlanInput, 'privateDir' | 'co
   /** Upper bound for QEMU to create its sockets. */
   readyTimeoutMs?: number;
   onSpawn?: (pid: number) => void;
+  /** Called with the private directory as soon as it exists, so the caller can guard it too. */
+  onPrivateDir?: (dir: string) => void;
 }
 
 export interface QemuEvents {
@@ -89,6 +91,7 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
 
   static async start(opts: QemuStartOptions): Promise<QemuInstance> {
     const privateDir = await makePrivateDir();
+    opts.onPrivateDir?.(privateDir);
     const consoleLog = opts.consoleLog ?? join(privateDir, 'console.log');
     const plan = planQemu({ ...opts, privateDir, consoleLog });
     const file = opts.qemuPath ?? 'qemu-system-x86_64';

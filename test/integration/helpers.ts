@@ -128,6 +128,11 @@ export class Session {
   async stop(): Promise<void> {
     await this.dc.stop();
   }
+
+  /** The adapter's process id (the test support keeps it in a private field). */
+  get adapterPid(): number | undefined {
+    return (this.dc as unknown as { _adapterProcess?: { pid?: number } })._adapterProcess?.pid;
+  }
 }
 
 /** QEMU and gdb processes that belong to adapter sessions: QEMU with our private socket dir, gdb in MI mode. */
@@ -137,6 +142,8 @@ export function sessionProcesses(): Map<number, string> {
     if (!/^\d+$/.test(entry)) continue;
     let cmd: string;
     try {
+      // A zombie has ended; it only waits for its (new) parent to collect it.
+      if (/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${entry}/stat`, 'latin1'))) continue;
       cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
     } catch {
       continue;
