@@ -129,6 +129,11 @@ export class Session {
     await this.dc.stop();
   }
 
+  /** Lets go of an adapter that is already dead (a disconnect would wait for an answer forever). */
+  forget(): void {
+    (this.dc as unknown as { stopAdapter(): void }).stopAdapter();
+  }
+
   /** The adapter's process id (the test support keeps it in a private field). */
   get adapterPid(): number | undefined {
     return (this.dc as unknown as { _adapterProcess?: { pid?: number } })._adapterProcess?.pid;

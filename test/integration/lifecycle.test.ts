@@ -49,7 +49,7 @@ describe('process lifecycle', function () {
       process.kill(pid, signal);
       await removed;
       // The adapter is gone: nobody would answer a disconnect.
-      s.dc.stopAdapter();
+      s.forget();
       assertNoLeftovers(before);
     });
   }
