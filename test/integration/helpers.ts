@@ -43,7 +43,7 @@ export class Session {
   readonly output: DebugProtocol.OutputEvent[] = [];
 
   constructor() {
-    this.dc = new DebugClient('node', ADAPTER, 'unikernel', { stdio: ['pipe', 'pipe', 'pipe'] }, true);
+    this.dc = new DebugClient('node', ADAPTER, 'unikernel', { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, [RUN_TAG_VAR]: RUN_TAG } }, true);
     this.dc.on('output', (e: DebugProtocol.OutputEvent) => this.output.push(e));
   }
 
@@ -140,7 +140,22 @@ export class Session {
   }
 }
 
-/** QEMU and gdb processes that belong to adapter sessions: QEMU with our private socket dir, gdb in MI mode. */
+/**
+ * Every adapter this test run starts carries this tag in its environment, and so do its children:
+ * the leftover check sees this run's processes only, not those of another run on the same machine.
+ */
+const RUN_TAG_VAR = 'UNIKERNEL_DEBUG_TEST_RUN';
+const RUN_TAG = `${process.pid}-${Date.now()}`;
+
+function hasRunTag(pid: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`${RUN_TAG_VAR}=${RUN_TAG}`);
+  } catch {
+    return false;
+  }
+}
+
+/** This run's QEMU and gdb processes: QEMU with our private socket dir, gdb in MI mode. */
 export function sessionProcesses(): Map<number, string> {
   const found = new Map<number, string>();
   for (const entry of readdirSync('/proc')) {
@@ -153,7 +168,7 @@ export function sessionProcesses(): Map<number, string> {
     } catch {
       continue;
     }
-    if ((/qemu-system/.test(cmd) && cmd.includes('unikernel-debug-')) || /\bgdb\b.*--interpreter=mi3/.test(cmd)) {
+    if (((/qemu-system/.test(cmd) && cmd.includes('unikernel-debug-')) || /\bgdb\b.*--interpreter=mi3/.test(cmd)) && hasRunTag(entry)) {
       found.set(Number(entry), cmd.trim());
     }
   }

@@ -9,7 +9,10 @@ import { KERNEL, Session, assertNoLeftovers, marker, sessionProcesses } from './
 
 /** The private directory of the one session QEMU started after `before`. */
 function privateDirOfNewQemu(before: Map<number, string>): string {
-  const mine = [...sessionProcesses()].filter(([pid, cmd]) => !before.has(pid) && /qemu-system/.test(cmd));
+  const now = [...sessionProcesses()].filter(([pid]) => !before.has(pid));
+  // This also proves the leftover check sees the session's processes at all.
+  assert.equal(now.filter(([, cmd]) => /gdb/.test(cmd)).length, 1, 'one gdb for the session');
+  const mine = now.filter(([, cmd]) => /qemu-system/.test(cmd));
   assert.equal(mine.length, 1, 'one QEMU for the session');
   const m = mine[0]![1].match(/(\/\S*unikernel-debug-[^/\s]+)\/gdb\.sock/);
   assert.ok(m, 'QEMU has its sockets in a private directory');
