@@ -11,7 +11,7 @@ import { KERNEL, Session, assertNoLeftovers, marker, sessionProcesses } from './
 function privateDirOfNewQemu(before: Map<number, string>): string {
   const now = [...sessionProcesses()].filter(([pid]) => !before.has(pid));
   // This also proves the leftover check sees the session's processes at all.
-  assert.equal(now.filter(([, cmd]) => /gdb/.test(cmd)).length, 1, 'one gdb for the session');
+  assert.equal(now.filter(([, cmd]) => /^\S*gdb /.test(cmd)).length, 1, 'one gdb for the session');
   const mine = now.filter(([, cmd]) => /qemu-system/.test(cmd));
   assert.equal(mine.length, 1, 'one QEMU for the session');
   const m = mine[0]![1].match(/(\/\S*unikernel-debug-[^/\s]+)\/gdb\.sock/);
