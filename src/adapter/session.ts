@@ -4,6 +4,7 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import {
   DebugSession,
@@ -116,6 +117,7 @@ export class UnikernelDebugSession extends DebugSession {
       const symbols = args.symbols ?? (kernelInfo.bits === 32 ? siblingDebugFile(args.kernel) : args.kernel);
       await this.checkSymbols(symbols, kernelInfo.bits === 32 && !args.symbols);
       this.symbolsPath = symbols;
+      if (args.consoleLog) await writeConsoleLogMeta(args.consoleLog, { symbols, kernel: args.kernel, platform: args.platform });
 
       this.reaper = Reaper.start();
       // QEMU and gdb start in parallel; gdb reads the symbols while QEMU comes up.
@@ -1115,6 +1117,21 @@ function vcpuName(targetId: string, id: number): string {
   const m = targetId.match(/CPU#(\d+)/);
   if (m) return `CPU ${m[1]}`;
   return targetId.trim() || `Thread ${id}`;
+}
+
+/**
+ * Next to a console log the adapter writes, a note of which image printed it, so that the log can be
+ * symbolized later (the console-log language server and `unikernel-trace` read it). Writing it first
+ * also tells, before QEMU starts, whether the log's directory is usable.
+ */
+async function writeConsoleLogMeta(consoleLog: string, meta: { symbols: string; kernel: string; platform?: string }): Promise<void> {
+  try {
+    await writeFile(`${consoleLog}.meta.json`, `${JSON.stringify(meta, null, 2)}\n`);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EROFS' ? 'its directory is not writable' : String(code ?? e);
+    throw new ConfigError(`"consoleLog" cannot be written at ${consoleLog}: ${why}. Choose a writable path.`);
+  }
 }
 
 /** Unikraft-style boot images keep their debug info in `<image>.dbg`. */

@@ -2,7 +2,7 @@
  * Bad input ends in one sentence a person can act on, and nothing is left running.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KERNEL, Session, UK_IMAGE, assertNoLeftovers, sessionProcesses } from './helpers';
@@ -64,4 +64,37 @@ describe('launch errors', function () {
     launchFails({ kernel: KERNEL, qemuArgs: ['-no-such-option'] }, /QEMU stopped before the guest could start.*no-such-option/));
 
   it('attributes of the wrong type', () => launchFails({ kernel: KERNEL, cpus: 'many' }, /"cpus" must be a whole number/));
+});
+
+describe('console log', function () {
+  let s: Session;
+  let dir: string;
+  let before: Map<number, string>;
+
+  beforeEach(async () => {
+    before = sessionProcesses();
+    dir = mkdtempSync(join(tmpdir(), 'consolelog-test-'));
+    s = new Session();
+    await s.start();
+  });
+
+  afterEach(async () => {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+    assertNoLeftovers(before);
+  });
+
+  it('a consoleLog in a missing directory is refused before anything starts', () =>
+    assert.rejects(s.dc.launchRequest({ kernel: KERNEL, consoleLog: join(dir, 'no/such/dir/c.log') } as never), /"consoleLog" cannot be written .*directory does not exist/));
+
+  it('keeps every console byte in consoleLog with a note of the image beside it', async () => {
+    const log = join(dir, 'guest.console.log');
+    const init = s.dc.waitForEvent('initialized', 30_000);
+    await Promise.all([s.dc.launchRequest({ kernel: KERNEL, consoleLog: log } as never), init]);
+    const terminated = s.dc.waitForEvent('terminated', 30_000);
+    await s.dc.configurationDoneRequest();
+    await terminated;
+    assert.match(readFileSync(log, 'utf8'), /fixture: boot ok[\s\S]*fixture: done counter=5/);
+    assert.deepEqual(JSON.parse(readFileSync(`${log}.meta.json`, 'utf8')), { symbols: KERNEL, kernel: KERNEL });
+  });
 });
