@@ -11,6 +11,8 @@ import {
   Event,
   ExitedEvent,
   InitializedEvent,
+  InvalidatedEvent,
+  MemoryEvent,
   OutputEvent,
   Source,
   StackFrame,
@@ -38,9 +40,40 @@ import { CrashWatcher } from '../crash/crashWatcher';
 import { Symbolizer, symbolizeReport } from '../crash/symbolizer';
 import { trapFromVector, type CrashFrame, type CrashReport } from '../crash/report';
 import { CRASH_PATHS, EXCEPTION_FILTERS, formatTrace, type CrashPath } from './crashPaths';
+import { addressIn, parseMemoryReference, readMemory, writeMemory } from './memory';
+import { disassemble } from './disassembly';
+import { decodeEflags, groupRegisters } from './registers';
 import { RefTable, aggregatePlaceholder, childExpression, isExpandableType, type VarContainer } from './variables';
 
-type StopReason = 'step' | 'breakpoint' | 'exception' | 'pause' | 'entry' | 'goto' | 'function breakpoint' | 'data breakpoint';
+type StopReason = 'step' | 'breakpoint' | 'exception' | 'pause' | 'entry' | 'goto' | 'function breakpoint' | 'data breakpoint' | 'instruction breakpoint';
+
+interface WantedBreakpoint {
+  location: string;
+  line?: number;
+  condition?: string;
+  hitCondition?: string;
+  logMessage?: string;
+  mode?: string;
+}
+
+const BREAKPOINT_MODES: DebugProtocol.BreakpointMode[] = [
+  { mode: 'software', label: 'Software', description: 'A breakpoint kept by the GDB stub; any number of them.', appliesTo: ['source', 'function', 'instruction'] },
+  {
+    mode: 'hardware',
+    label: 'Hardware',
+    description: 'Uses one of the CPU\'s four debug registers; works on code that is not in memory yet (early boot).',
+    appliesTo: ['source', 'function', 'instruction'],
+  },
+];
+
+/** gdb counts hits to ignore: `5` or `>= 5` stops from the 5th hit on, `> 5` from the 6th. */
+function hitConditionToIgnoreCount(hit: string | undefined): number | undefined {
+  if (!hit?.trim()) return undefined;
+  const m = /^\s*(>=|>|==|=)?\s*(\d+)\s*$/.exec(hit);
+  if (!m) throw new Error(`Hit count "${hit}" is not understood: use a number, ">= N" or "> N".`);
+  const n = Number(m[2]);
+  return m[1] === '>' ? n : Math.max(0, n - 1);
+}
 
 /** What the session is doing with the guest right now. */
 type RunState = 'starting' | 'stopped' | 'running' | 'ended';
@@ -55,6 +88,19 @@ interface FrameRef extends FrameContext {
 }
 const CHAR_ARRAY = /^(const\s+)?(unsigned\s+|signed\s+)?char\s*\[\d+\]$/;
 
+const isPointerType = (type: string | undefined): boolean => !!type && (/\*\s*(const\s*)?$/.test(type.trim()) || type.includes('(*)'));
+
+/** A decimal integer shown in hex (two's complement at the type's width); anything else stays. */
+function hexValue(value: string, type: string | undefined): string {
+  if (!/^-?\d+$/.test(value)) return value;
+  let n = BigInt(value);
+  if (n < 0n) {
+    const bits = /long/.test(type ?? '') ? 64 : /short/.test(type ?? '') ? 16 : /char/.test(type ?? '') ? 8 : type ? 32 : 64;
+    n = BigInt.asUintN(bits, n);
+  }
+  return `0x${n.toString(16)}`;
+}
+
 export class UnikernelDebugSession extends DebugSession {
   private gdb: Gdb | undefined;
   private qemu: QemuInstance | undefined;
@@ -63,15 +109,24 @@ export class UnikernelDebugSession extends DebugSession {
   private args: (LaunchArguments | AttachArguments) | undefined;
   private runState: RunState = 'starting';
   private entryBreakpoint: string | undefined;
+  /** After a restart, the temporary breakpoint at the entry point that ends the firmware's boot. */
+  private restartGuard: string | undefined;
   private pendingReason: StopReason | undefined;
   /** A stop we caused ourselves (to insert breakpoints while running) is not shown to the user. */
   private silentStop: { resolve: () => void } | undefined;
-  private readonly sourceBreakpoints = new Map<string, string[]>();
-  private functionBreakpoints: string[] = [];
+  /** gdb breakpoint numbers per family: `source:<path>`, `function`, `instruction`, `data`. */
+  private readonly breakpoints = new Map<string, string[]>();
+  /** Logpoint messages by gdb breakpoint number. */
+  private readonly logpoints = new Map<string, string>();
+  /** The expression behind each variable shown, by `<variablesReference>:<name>` (for data breakpoints). */
+  private readonly childNames = new Map<string, string>();
   private readonly frames = new RefTable<FrameRef>();
   private readonly vars = new RefTable<VarContainer>();
   private varobjs: string[] = [];
   private registerNames: string[] | undefined;
+  private readonly registerCache = new Map<string, Promise<Map<string, string>>>();
+  /** Requests VS Code cancelled (long memory reads look here between chunks). */
+  private readonly cancelled = new Set<number>();
   private lastThreads: DebugProtocol.Thread[] = [new Thread(1, 'CPU 0')];
   private readonly consoleDecoder = new StringDecoder('utf8');
   private ending = false;
@@ -103,6 +158,20 @@ export class UnikernelDebugSession extends DebugSession {
       supportsSteppingGranularity: true,
       supportsExceptionInfoRequest: true,
       exceptionBreakpointFilters: EXCEPTION_FILTERS,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsInstructionBreakpoints: true,
+      supportsDataBreakpoints: true,
+      supportsDataBreakpointBytes: true,
+      breakpointModes: BREAKPOINT_MODES,
+      supportsReadMemoryRequest: true,
+      supportsWriteMemoryRequest: true,
+      supportsDisassembleRequest: true,
+      supportsCancelRequest: true,
+      supportsCompletionsRequest: true,
+      completionTriggerCharacters: [' ', '.', '$'],
+      supportsValueFormattingOptions: true,
+      supportsRestartRequest: true,
     };
     this.sendResponse(response);
   }
@@ -194,7 +263,9 @@ export class UnikernelDebugSession extends DebugSession {
     });
     this.gdb = gdb;
     gdb.on('exec', (rec) => this.onExec(rec));
-    gdb.on('console', (text) => this.sendEvent(new OutputEvent(text, 'console')));
+    // Console text no command asked for is gdb narrating stops ("Breakpoint 2, compute (…)"), which
+    // VS Code shows better itself; warnings and errors come on the log stream.
+    gdb.on('log', (text) => this.sendEvent(new OutputEvent(text, 'console')));
     gdb.on('target', (text) => this.sendEvent(new OutputEvent(text, 'stdout')));
     gdb.on('exit', (reason) => {
       if (!this.ending) {
@@ -277,6 +348,56 @@ export class UnikernelDebugSession extends DebugSession {
     } catch (e) {
       this.fail(response, e);
     }
+  }
+
+  /**
+   * Restart: reset the machine in place and run to the first breakpoint again. gdb stays connected
+   * and keeps every breakpoint; its caches are flushed because the machine changed behind its back.
+   */
+  protected override async restartRequest(response: DebugProtocol.RestartResponse): Promise<void> {
+    try {
+      const gdb = this.requireGdb();
+      if (this.runState === 'running') await this.stopSilently();
+      const qmp = this.qemu?.qmp;
+      if (qmp) {
+        // Our machines turn a reset into a pause (to catch triple faults). This reset is wanted, and
+        // so are the ones the firmware does while it boots again: resets stay resets until the
+        // image's entry point is reached.
+        await qmp.execute('set-action', { reboot: 'reset' });
+        await qmp.execute('system_reset');
+        await qmp.execute('query-status');
+        const entry = (await readElfInfo((this.args as LaunchArguments).kernel)).entry;
+        this.restartGuard = (await mi.breakInsert(gdb, `*0x${entry.toString(16)}`, { temporary: true, hardware: true })).number;
+      } else {
+        await mi.cliCommand(gdb, 'monitor system_reset', 5_000);
+      }
+      await mi.cliCommand(gdb, 'maintenance flush register-cache');
+      await mi.cliCommand(gdb, 'maintenance flush dcache').catch(() => undefined);
+      this.crash = undefined;
+      this.crashEpisode = false;
+      this.crashWatcher?.collector.flush();
+      const stopAt = this.args?.stopAtEntry;
+      // A named function gets its own breakpoint; the entry point itself is where the guard stops.
+      if (typeof stopAt === 'string') this.entryBreakpoint = (await mi.breakInsert(gdb, stopAt, { temporary: true, hardware: true })).number;
+      this.sendResponse(response);
+      this.sendEvent(new OutputEvent('The guest was reset.\n', 'console'));
+      await this.resume(() => mi.execContinue(gdb));
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  /** The restarted guest reached its entry: resets are crashes again; go on (or stop, if asked). */
+  private async afterRestartEntry(threadId: number): Promise<void> {
+    this.restartGuard = undefined;
+    await this.qemu?.qmp?.execute('set-action', { reboot: 'shutdown' }).catch(() => undefined);
+    const gdb = this.gdb;
+    if (!gdb) return;
+    if (this.args?.stopAtEntry === true || !this.qemu) {
+      this.reportStop('entry', threadId);
+      return;
+    }
+    await this.resume(() => mi.execContinue(gdb)).catch(() => undefined);
   }
 
   protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments | undefined): Promise<void> {
@@ -385,10 +506,19 @@ export class UnikernelDebugSession extends DebugSession {
     if (!this.configurationDone) return;
     const threadId = Number.parseInt(typeof rec.results['thread-id'] === 'string' ? rec.results['thread-id'] : '1', 10) || 1;
     const bkpt = rec.results.bkptno;
+    if (reason === 'breakpoint-hit' && bkpt !== undefined && bkpt === this.restartGuard) {
+      void this.afterRestartEntry(threadId);
+      return;
+    }
     const crashPath = reason === 'breakpoint-hit' && typeof bkpt === 'string' ? this.crashBreakpoints.get(bkpt) : undefined;
     if (crashPath) {
       this.pendingReason = undefined;
       void this.onCrashStop(crashPath, threadId);
+      return;
+    }
+    const logMessage = reason === 'breakpoint-hit' && typeof bkpt === 'string' ? this.logpoints.get(bkpt) : undefined;
+    if (logMessage !== undefined) {
+      void this.onLogpoint(logMessage, threadId);
       return;
     }
     if (reason === 'signal-received' && rec.results['signal-name'] === 'SIGQUIT' && this.qemu?.qmp) {
@@ -418,7 +548,8 @@ export class UnikernelDebugSession extends DebugSession {
         this.entryBreakpoint = undefined;
         return 'entry';
       }
-      if (typeof bkpt === 'string' && this.functionBreakpoints.includes(bkpt)) return 'function breakpoint';
+      if (typeof bkpt === 'string' && this.breakpoints.get('function')?.includes(bkpt)) return 'function breakpoint';
+      if (typeof bkpt === 'string' && this.breakpoints.get('instruction')?.includes(bkpt)) return 'instruction breakpoint';
       return 'breakpoint';
     }
     if (reason === 'end-stepping-range' || reason === 'function-finished' || reason === 'location-reached') return 'step';
@@ -436,6 +567,8 @@ export class UnikernelDebugSession extends DebugSession {
     if (!keepRefs) {
       this.frames.clear();
       this.vars.clear();
+      this.registerCache.clear();
+      this.childNames.clear();
     }
     if (reason !== 'exception') this.crash = undefined;
     const ev = new StoppedEvent(reason, threadId, text) as DebugProtocol.StoppedEvent;
@@ -488,6 +621,8 @@ export class UnikernelDebugSession extends DebugSession {
     // References made while building the report (the rebuilt frames) must survive the stop event.
     this.frames.clear();
     this.vars.clear();
+    this.registerCache.clear();
+    this.childNames.clear();
     const at = { threadId, level: 0 };
     let registers: Record<string, string> = {};
     let trapFrames: DebugProtocol.StackFrame[] | undefined;
@@ -555,6 +690,8 @@ export class UnikernelDebugSession extends DebugSession {
     }
     this.frames.clear();
     this.vars.clear();
+    this.registerCache.clear();
+    this.childNames.clear();
     const live = await mi.stackListFrames(gdb, threadId, 0, 63).catch(() => []);
     const top = live[0];
     const rip = hexAddress(top?.addr ?? '');
@@ -713,6 +850,8 @@ export class UnikernelDebugSession extends DebugSession {
     this.varobjs = [];
     this.frames.clear();
     this.vars.clear();
+    this.registerCache.clear();
+    this.childNames.clear();
     this.runState = 'running';
     await command();
     const gdb = this.gdb;
@@ -800,65 +939,141 @@ export class UnikernelDebugSession extends DebugSession {
 
   protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
     const path = args.source.path;
+    const wanted = args.breakpoints ?? [];
     if (!path) {
-      response.body = { breakpoints: (args.breakpoints ?? []).map(() => ({ verified: false, message: 'This source has no file path.' })) };
+      response.body = { breakpoints: wanted.map(() => ({ verified: false, message: 'This source has no file path.' })) };
       this.sendResponse(response);
       return;
     }
-    try {
-      const wanted = args.breakpoints ?? [];
-      const result = await this.whileStopped(async (gdb) => {
-        await mi.breakDelete(gdb, this.sourceBreakpoints.get(path) ?? []);
-        return Promise.allSettled(
-          wanted.map((bp) => mi.breakInsert(gdb, `${path}:${bp.line}`, { condition: bp.condition || undefined })),
-        );
-      });
-      this.sourceBreakpoints.set(
-        path,
-        result.flatMap((r) => (r.status === 'fulfilled' ? [r.value.number] : [])),
-      );
-      response.body = {
-        breakpoints: result.map((r, i): DebugProtocol.Breakpoint => {
-          if (r.status === 'rejected') return { verified: false, line: wanted[i]?.line, message: errorText(r.reason) };
-          const b = r.value;
-          return {
-            id: Number.parseInt(b.number, 10) || undefined,
-            verified: !b.pending,
-            line: b.line ?? wanted[i]?.line,
-            source: b.fullname ? new Source(basename(b.fullname), b.fullname) : args.source,
-            instructionReference: b.addr,
-            message: b.pending ? 'Pending: no code at this location in the loaded symbols.' : undefined,
-          };
-        }),
-      };
-      this.sendResponse(response);
-    } catch (e) {
-      this.fail(response, e);
-    }
+    await this.replaceBreakpoints(response, `source:${path}`, wanted.map((bp) => ({ ...bp, location: `${path}:${bp.line}` })), args.source);
   }
 
   protected override async setFunctionBreakPointsRequest(
     response: DebugProtocol.SetFunctionBreakpointsResponse,
     args: DebugProtocol.SetFunctionBreakpointsArguments,
   ): Promise<void> {
+    await this.replaceBreakpoints(response, 'function', args.breakpoints.map((bp) => ({ ...bp, location: bp.name })));
+  }
+
+  protected override async setInstructionBreakpointsRequest(
+    response: DebugProtocol.SetInstructionBreakpointsResponse,
+    args: DebugProtocol.SetInstructionBreakpointsArguments,
+  ): Promise<void> {
+    try {
+      const wanted = args.breakpoints.map((bp) => ({ ...bp, location: `*0x${parseMemoryReference(bp.instructionReference, bp.offset).toString(16)}` }));
+      await this.replaceBreakpoints(response, 'instruction', wanted);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  /**
+   * Replaces one family of breakpoints (one source file, all function or all instruction
+   * breakpoints) with a new list, inserting them while the guest is stopped (pausing it invisibly
+   * when it runs), and answers with what gdb really did: verified or not, at which line.
+   */
+  private async replaceBreakpoints(
+    response: DebugProtocol.SetBreakpointsResponse | DebugProtocol.SetFunctionBreakpointsResponse | DebugProtocol.SetInstructionBreakpointsResponse,
+    family: string,
+    wanted: WantedBreakpoint[],
+    source?: DebugProtocol.Source,
+  ): Promise<void> {
     try {
       const result = await this.whileStopped(async (gdb) => {
-        await mi.breakDelete(gdb, this.functionBreakpoints);
-        return Promise.allSettled(args.breakpoints.map((bp) => mi.breakInsert(gdb, bp.name, { condition: bp.condition || undefined })));
+        const old = this.breakpoints.get(family) ?? [];
+        for (const n of old) this.logpoints.delete(n);
+        await mi.breakDelete(gdb, old);
+        return Promise.allSettled(
+          wanted.map((bp) => {
+            const ignoreCount = hitConditionToIgnoreCount(bp.hitCondition);
+            return mi.breakInsert(gdb, bp.location, { condition: bp.condition || undefined, ignoreCount, hardware: bp.mode === 'hardware' });
+          }),
+        );
       });
-      this.functionBreakpoints = result.flatMap((r) => (r.status === 'fulfilled' ? [r.value.number] : []));
+      const numbers: string[] = [];
+      const breakpoints = result.map((r, i): DebugProtocol.Breakpoint => {
+        const want = wanted[i];
+        if (r.status === 'rejected') return { verified: false, line: want?.line, message: errorText(r.reason) };
+        const b = r.value;
+        numbers.push(b.number);
+        if (want?.logMessage) this.logpoints.set(b.number, want.logMessage);
+        return {
+          id: Number.parseInt(b.number, 10) || undefined,
+          verified: !b.pending,
+          line: b.line ?? want?.line,
+          source: b.fullname ? new Source(basename(b.fullname), b.fullname) : source,
+          instructionReference: b.addr,
+          message: b.pending ? 'Pending: no code at this location in the loaded symbols.' : undefined,
+        };
+      });
+      this.breakpoints.set(family, numbers);
+      response.body = { breakpoints };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  /** A logpoint was hit: print its message, with `{expression}`s evaluated there, and go on. */
+  private async onLogpoint(message: string, threadId: number): Promise<void> {
+    const gdb = this.gdb;
+    if (!gdb) return;
+    const at = { threadId, level: 0 };
+    const parts = message.split(/(\{[^{}]+\})/);
+    const values = await Promise.all(
+      parts.map((p) =>
+        p.startsWith('{') && p.endsWith('}')
+          ? mi.dataEvaluateExpression(gdb, p.slice(1, -1), at).catch((e: unknown) => `<${errorText(e)}>`)
+          : Promise.resolve(p),
+      ),
+    );
+    this.sendEvent(new OutputEvent(`${values.join('')}\n`, 'console'));
+    await this.resume(() => mi.execContinue(gdb)).catch(() => undefined);
+  }
+
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    let dataId: string | null = null;
+    let description = 'This cannot be watched.';
+    if (args.asAddress) {
+      const size = args.bytes && args.bytes > 0 ? args.bytes : 1;
+      try {
+        const addr = parseMemoryReference(args.name);
+        dataId = JSON.stringify({ expression: `*(unsigned char (*)[${size}])0x${addr.toString(16)}` });
+        description = `${size} byte${size === 1 ? '' : 's'} at 0x${addr.toString(16)}`;
+      } catch (e) {
+        description = errorText(e);
+      }
+    } else {
+      const c = args.variablesReference ? this.vars.get(args.variablesReference) : undefined;
+      const expression = c ? this.childNames.get(`${args.variablesReference}:${args.name}`) : args.name;
+      const at = c && c.kind !== 'varobj' ? c.at : c?.at;
+      if (expression) {
+        dataId = JSON.stringify({ expression, at });
+        description = expression;
+      }
+    }
+    response.body = { dataId, description, accessTypes: ['write', 'read', 'readWrite'], canPersist: false };
+    this.sendResponse(response);
+  }
+
+  protected override async setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): Promise<void> {
+    try {
+      const result = await this.whileStopped(async (gdb) => {
+        await mi.breakDelete(gdb, this.breakpoints.get('data') ?? []);
+        return Promise.allSettled(
+          args.breakpoints.map((bp) => {
+            const { expression, at } = JSON.parse(bp.dataId) as { expression: string; at?: FrameContext };
+            // A local is watched in its own frame; gdb then scopes the watchpoint to that frame.
+            const where = at ? `--thread ${at.threadId} --frame ${at.level} ` : '';
+            return mi.breakWatch(gdb, expression, bp.accessType ?? 'write', where);
+          }),
+        );
+      });
+      this.breakpoints.set('data', result.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
       response.body = {
-        breakpoints: result.map((r): DebugProtocol.Breakpoint => {
-          if (r.status === 'rejected') return { verified: false, message: errorText(r.reason) };
-          const b = r.value;
-          return {
-            id: Number.parseInt(b.number, 10) || undefined,
-            verified: !b.pending,
-            line: b.line,
-            source: b.fullname ? new Source(basename(b.fullname), b.fullname) : undefined,
-            instructionReference: b.addr,
-          };
-        }),
+        breakpoints: result.map((r) =>
+          r.status === 'fulfilled' ? { verified: true, id: Number.parseInt(r.value, 10) || undefined } : { verified: false, message: errorText(r.reason) },
+        ),
       };
       this.sendResponse(response);
     } catch (e) {
@@ -951,6 +1166,7 @@ export class UnikernelDebugSession extends DebugSession {
       let variables: DebugProtocol.Variable[] = [];
       if (c?.kind === 'locals') variables = await this.localVariables(gdb, c.at);
       else if (c?.kind === 'registers') variables = await this.registerVariables(gdb, c.at);
+      else if (c?.kind === 'registerGroup') variables = await this.registerValues(gdb, c.at, c.names);
       else if (c?.kind === 'expression') {
         const vo = await this.createVarobj(gdb, c.expression, c.at);
         variables = await this.childVariables(gdb, vo.name, c.expression, vo.type, c.at);
@@ -961,6 +1177,8 @@ export class UnikernelDebugSession extends DebugSession {
         const s = args.start ?? 0;
         variables = variables.slice(s, args.count ? s + args.count : undefined);
       }
+      if (args.format?.hex) for (const v of variables) v.value = hexValue(v.value, v.type);
+      for (const v of variables) if (v.evaluateName) this.childNames.set(`${args.variablesReference}:${v.name}`, v.evaluateName);
       response.body = { variables };
       this.sendResponse(response);
     } catch (e) {
@@ -968,12 +1186,26 @@ export class UnikernelDebugSession extends DebugSession {
     }
   }
 
-  /** Character arrays read as strings, the way gdb prints them, not as `[16]`. */
-  private async previewStrings(gdb: Gdb, vars: DebugProtocol.Variable[], at: FrameContext | undefined): Promise<DebugProtocol.Variable[]> {
+  /**
+   * What one more (pipelined) look at each variable gives: character arrays as strings, the way gdb
+   * prints them, and the address of aggregates for the memory view. Pointers carry their address already.
+   */
+  private async decorate(gdb: Gdb, vars: DebugProtocol.Variable[], at: FrameContext | undefined): Promise<DebugProtocol.Variable[]> {
     await Promise.all(
       vars.map(async (v) => {
-        if (!v.evaluateName || !v.type || !CHAR_ARRAY.test(v.type)) return;
-        v.value = await mi.dataEvaluateExpression(gdb, v.evaluateName, at).catch(() => v.value);
+        if (isPointerType(v.type)) {
+          const addr = addressIn(v.value);
+          if (addr !== undefined) v.memoryReference = `0x${addr.toString(16)}`;
+          return;
+        }
+        if (!v.evaluateName || v.variablesReference === 0) return;
+        const [text, addr] = await Promise.all([
+          v.type && CHAR_ARRAY.test(v.type) ? mi.dataEvaluateExpression(gdb, v.evaluateName, at).catch(() => undefined) : undefined,
+          mi.dataEvaluateExpression(gdb, `&(${v.evaluateName})`, at).catch(() => undefined),
+        ]);
+        if (text !== undefined) v.value = text;
+        const a = addressIn(addr);
+        if (a !== undefined) v.memoryReference = `0x${a.toString(16)}`;
       }),
     );
     return vars;
@@ -981,7 +1213,7 @@ export class UnikernelDebugSession extends DebugSession {
 
   private async localVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
     const locals = await mi.stackListVariables(gdb, at);
-    return this.previewStrings(gdb, locals.map((v) => ({
+    return this.decorate(gdb, locals.map((v) => ({
       name: v.name,
       value: v.value ?? aggregatePlaceholder(v.type),
       type: v.type,
@@ -1005,7 +1237,7 @@ export class UnikernelDebugSession extends DebugSession {
     at: FrameContext | undefined,
   ): Promise<DebugProtocol.Variable[]> {
     const children = await mi.varListChildren(gdb, name);
-    return this.previewStrings(gdb, children.map((ch) => {
+    return this.decorate(gdb, children.map((ch) => {
       const exp = ch.exp ?? ch.name;
       const evaluateName = parentExpr !== undefined ? childExpression(parentExpr, parentType, exp) : undefined;
       return {
@@ -1018,13 +1250,42 @@ export class UnikernelDebugSession extends DebugSession {
     }), at);
   }
 
+  /** Register values of one frame, fetched once per stop. */
+  private async registerMap(gdb: Gdb, at: FrameContext): Promise<Map<string, string>> {
+    const key = `${at.threadId}:${at.level}`;
+    let values = this.registerCache.get(key);
+    if (!values) {
+      values = (async () => {
+        this.registerNames ??= await mi.dataListRegisterNames(gdb);
+        const names = this.registerNames;
+        const raw = await mi.dataListRegisterValues(gdb, 'x', at);
+        return new Map(raw.filter((r) => names[r.number]).map((r) => [names[r.number]!, r.value]));
+      })();
+      this.registerCache.set(key, values);
+    }
+    return values;
+  }
+
+  private async registerValues(gdb: Gdb, at: FrameContext, names: string[]): Promise<DebugProtocol.Variable[]> {
+    const values = await this.registerMap(gdb, at);
+    return names.map((name) => {
+      const raw = values.get(name) ?? '';
+      return {
+        name,
+        value: name === 'eflags' ? decodeEflags(raw) : raw,
+        evaluateName: `$${name}`,
+        variablesReference: 0,
+      };
+    });
+  }
+
   private async registerVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
-    this.registerNames ??= await mi.dataListRegisterNames(gdb);
-    const names = this.registerNames;
-    const values = await mi.dataListRegisterValues(gdb, 'x', at);
-    return values
-      .filter((r) => names[r.number])
-      .map((r) => ({ name: names[r.number] ?? String(r.number), value: r.value, evaluateName: `$${names[r.number]}`, variablesReference: 0 }));
+    const values = await this.registerMap(gdb, at);
+    const { general, groups } = groupRegisters([...values.keys()]);
+    return [
+      ...(await this.registerValues(gdb, at, general)),
+      ...groups.map((g) => ({ name: g.name, value: '', variablesReference: this.vars.add({ kind: 'registerGroup', at, names: g.registers }) })),
+    ];
   }
 
   protected override async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
@@ -1036,22 +1297,25 @@ export class UnikernelDebugSession extends DebugSession {
       if (c?.kind === 'locals') {
         expr = args.name;
         at = c.at;
-      } else if (c?.kind === 'registers') {
+      } else if (c?.kind === 'registers' || c?.kind === 'registerGroup') {
         expr = `$${args.name}`;
         at = c.at;
       } else if (c && (c.kind === 'varobj' || c.kind === 'expression')) {
         const parent = c.kind === 'varobj' ? c.evaluateName : c.expression;
         if (parent === undefined) throw new Error('This value cannot be changed.');
-        const childExp = args.name.replace(/^\[(\d+)\]$/, '$1');
-        const parentType = c.kind === 'varobj' ? c.type : (await mi.varCreate(gdb, parent, c.at).then((v) => { this.varobjs.push(v.name); return v.type; }));
-        expr = childExpression(parent, parentType, childExp);
+        expr = this.childNames.get(`${args.variablesReference}:${args.name}`) ?? args.name;
         at = c.at;
       } else {
         throw new Error('This variable is no longer available.');
       }
-      const value = await mi.dataEvaluateExpression(gdb, `${expr} = ${args.value}`, at);
+      let value = await mi.dataEvaluateExpression(gdb, `${expr} = ${args.value}`, at);
+      this.registerCache.clear();
+      if (expr === '$eflags') value = decodeEflags(await mi.dataEvaluateExpression(gdb, '/x $eflags', at).catch(() => value));
+      if (args.format?.hex) value = hexValue(value, undefined);
       response.body = { value };
       this.sendResponse(response);
+      // Other views (memory, registers, watches) may show what just changed.
+      this.sendEvent(new InvalidatedEvent(['variables']));
     } catch (e) {
       this.fail(response, e);
     }
@@ -1062,20 +1326,91 @@ export class UnikernelDebugSession extends DebugSession {
       const gdb = this.requireGdb();
       const at = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
       if (args.context === 'repl') {
-        // The Debug Console talks to gdb's own command line.
+        // The Debug Console talks to gdb's own command line (and, through `monitor`, to QEMU's).
         const r = await mi.cliCommand(gdb, args.expression, 30_000);
         response.body = { result: r.console.replace(/\n$/, ''), variablesReference: 0 };
       } else {
         const vo = await this.createVarobj(gdb, args.expression, at);
-        response.body = {
-          result: vo.value ?? aggregatePlaceholder(vo.type),
-          type: vo.type,
-          variablesReference: vo.numchild > 0 ? this.vars.add({ kind: 'varobj', name: vo.name, evaluateName: args.expression, at, type: vo.type }) : 0,
-        };
+        let result = vo.value ?? aggregatePlaceholder(vo.type);
+        if (args.format?.hex && vo.numchild === 0) result = await mi.varSetFormat(gdb, vo.name, 'hexadecimal').catch(() => result);
+        const ref = vo.numchild > 0 ? this.vars.add({ kind: 'varobj', name: vo.name, evaluateName: args.expression, at, type: vo.type }) : 0;
+        const [decorated] = await this.decorate(gdb, [{ name: args.expression, value: result, type: vo.type, evaluateName: args.expression, variablesReference: ref }], at);
+        response.body = { result: decorated?.value ?? result, type: vo.type, variablesReference: ref, memoryReference: decorated?.memoryReference };
       }
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, e, args.context !== 'repl' && args.context !== 'watch');
+    }
+  }
+
+  // ---- memory and disassembly -------------------------------------------------------------------
+
+  protected override async readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments, request?: DebugProtocol.Request): Promise<void> {
+    try {
+      const gdb = this.requireGdb();
+      const address = parseMemoryReference(args.memoryReference, args.offset);
+      const qemu = this.qemu;
+      const seq = request?.seq;
+      const r = await readMemory(gdb, address, args.count, {
+        fastRead: qemu ? (a, n) => qemu.readGuestMemory(a, n) : undefined,
+        cancelled: () => seq !== undefined && this.cancelled.has(seq),
+      });
+      response.body = {
+        address: `0x${r.address.toString(16)}`,
+        data: r.data.toString('base64'),
+        unreadableBytes: r.unreadableBytes || undefined,
+      };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e, true);
+    } finally {
+      if (request) this.cancelled.delete(request.seq);
+    }
+  }
+
+  protected override async writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): Promise<void> {
+    try {
+      const gdb = this.requireGdb();
+      const address = parseMemoryReference(args.memoryReference, args.offset);
+      const data = Buffer.from(args.data, 'base64');
+      const written = await writeMemory(gdb, address, data);
+      this.registerCache.clear();
+      response.body = { bytesWritten: written };
+      this.sendResponse(response);
+      this.sendEvent(new MemoryEvent(`0x${address.toString(16)}`, 0, written));
+      this.sendEvent(new InvalidatedEvent(['variables']));
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override async disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): Promise<void> {
+    try {
+      const gdb = this.requireGdb();
+      const base = parseMemoryReference(args.memoryReference, args.offset);
+      const instructions = await disassemble(gdb, base, args.instructionOffset ?? 0, args.instructionCount);
+      response.body = { instructions };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override cancelRequest(response: DebugProtocol.CancelResponse, args: DebugProtocol.CancelArguments): void {
+    if (args.requestId !== undefined) this.cancelled.add(args.requestId);
+    this.sendResponse(response);
+  }
+
+  protected override async completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): Promise<void> {
+    try {
+      const gdb = this.requireGdb();
+      const text = args.text.slice(0, Math.max(0, args.column - 1));
+      const matches = await mi.complete(gdb, text);
+      // gdb completes the whole command line: each match replaces what was typed.
+      response.body = { targets: matches.map((m) => ({ label: m, text: m, start: 0, length: text.length })) };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e, true);
     }
   }
 

@@ -6,6 +6,7 @@ import type { FrameContext } from '../mi/commands';
 export type VarContainer =
   | { kind: 'locals'; at: FrameContext }
   | { kind: 'registers'; at: FrameContext }
+  | { kind: 'registerGroup'; at: FrameContext; names: string[] }
   /** An expression whose gdb variable object is made only when the user expands it. */
   | { kind: 'expression'; at: FrameContext | undefined; expression: string }
   | { kind: 'varobj'; name: string; evaluateName: string | undefined; at: FrameContext | undefined; type?: string };

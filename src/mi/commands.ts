@@ -262,3 +262,89 @@ export async function dataListRegisterValues(
     return { number: int(t.number) ?? -1, value: str(t.value) ?? '' };
   });
 }
+
+// ---- memory -------------------------------------------------------------------------------------
+
+export interface MemoryBlock {
+  begin: bigint;
+  end: bigint;
+  contents: Buffer;
+}
+
+/** Reads what is readable of [address, address+count): gdb answers with the readable blocks only. */
+export async function dataReadMemoryBytes(gdb: Gdb, address: bigint, count: number): Promise<MemoryBlock[]> {
+  const r = await gdb.send(`-data-read-memory-bytes 0x${address.toString(16)} ${count}`, 30_000);
+  return list(r.results.memory).flatMap((v) => {
+    const t = tuple(v);
+    const begin = str(t?.begin);
+    const end = str(t?.end);
+    const contents = str(t?.contents);
+    if (!begin || !end || contents === undefined) return [];
+    return [{ begin: BigInt(begin), end: BigInt(end), contents: Buffer.from(contents, 'hex') }];
+  });
+}
+
+export async function dataWriteMemoryBytes(gdb: Gdb, address: bigint, data: Buffer): Promise<void> {
+  if (data.length === 0) return;
+  await gdb.send(`-data-write-memory-bytes 0x${address.toString(16)} ${data.toString('hex')}`, 30_000);
+}
+
+// ---- disassembly --------------------------------------------------------------------------------
+
+export interface MiInstruction {
+  address: bigint;
+  funcName?: string;
+  offset?: number;
+  opcodes: string;
+  inst: string;
+  file?: string;
+  fullname?: string;
+  line?: number;
+}
+
+function toInstruction(t: MiTuple, src?: { file?: string; fullname?: string; line?: number }): MiInstruction {
+  return {
+    address: BigInt(str(t.address) ?? '0'),
+    funcName: str(t['func-name']),
+    offset: int(t.offset),
+    opcodes: str(t.opcodes) ?? '',
+    inst: str(t.inst) ?? '',
+    ...src,
+  };
+}
+
+/** Disassembles [start, end) with raw opcodes and, where known, the source line of each instruction. */
+export async function dataDisassemble(gdb: Gdb, start: bigint, end: bigint): Promise<MiInstruction[]> {
+  const r = await gdb.send(`-data-disassemble -s 0x${start.toString(16)} -e 0x${end.toString(16)} -- 5`, 30_000);
+  const out: MiInstruction[] = [];
+  for (const v of list(r.results.asm_insns)) {
+    const t = tuple(v) ?? {};
+    if (t.line_asm_insn !== undefined) {
+      // Source-centric: a source line with its instructions.
+      const src = { file: str(t.file), fullname: str(t.fullname), line: int(t.line) };
+      for (const i of list(t.line_asm_insn)) out.push(toInstruction(tuple(i) ?? {}, src));
+    } else out.push(toInstruction(t));
+  }
+  return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+}
+
+// ---- watchpoints --------------------------------------------------------------------------------
+
+export async function breakWatch(gdb: Gdb, expression: string, access: 'read' | 'write' | 'readWrite', context = ''): Promise<string> {
+  const flag = access === 'read' ? '-r ' : access === 'readWrite' ? '-a ' : '';
+  const r = await gdb.send(`-break-watch ${context}${flag}${miQuote(expression)}`);
+  const wpt = tuple(r.results.wpt) ?? tuple(r.results['hw-rwpt']) ?? tuple(r.results['hw-awpt']) ?? {};
+  return str(wpt.number) ?? '';
+}
+
+// ---- completion ---------------------------------------------------------------------------------
+
+export async function complete(gdb: Gdb, text: string): Promise<string[]> {
+  const r = await gdb.send(`-complete ${miQuote(text)}`);
+  return list(r.results.matches).map((v) => str(v) ?? '').filter(Boolean);
+}
+
+export async function varSetFormat(gdb: Gdb, name: string, format: 'hexadecimal' | 'natural'): Promise<string> {
+  const r = await gdb.send(`-var-set-format ${miQuote(name)} ${format}`);
+  return str(r.results.value) ?? '';
+}

@@ -229,9 +229,14 @@ export class Gdb extends EventEmitter<GdbEvents> {
         else this.emit('console', rec.text);
         return;
       }
-      case 'target':
-        this.emit('target', rec.text);
+      case 'target': {
+        // Remote monitor output (`monitor info registers`) belongs to the command that asked for it.
+        const first = this.order[0];
+        const p = first === undefined ? undefined : this.pending.get(first);
+        if (p) p.console.push(rec.text);
+        else this.emit('target', rec.text);
         return;
+      }
       case 'log':
         this.emit('log', rec.text);
         return;

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { watch, existsSync, readFileSync, type FSWatcher } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,6 +208,28 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
       }
       this.once('consoleClosed', done);
     });
+  }
+
+  private memsaves = 0;
+
+  /**
+   * Reads guest memory (virtual addresses, as the CPU sees them) straight from QEMU into a file in
+   * the private directory: much faster than gdb's hex-encoded remote protocol for large ranges.
+   * Undefined when QEMU cannot (an unmapped page, no QMP).
+   */
+  async readGuestMemory(address: bigint, size: number, cpuIndex = 0): Promise<Buffer | undefined> {
+    const qmp = this.qmp;
+    // QMP numbers are JSON numbers: exact only below 2^53.
+    if (!qmp || !this.isAlive || address + BigInt(size) > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+    const file = join(this.privateDir, `memsave-${this.memsaves++}.bin`);
+    try {
+      await qmp.execute('memsave', { val: Number(address), size, filename: file, 'cpu-index': cpuIndex }, 30_000);
+      return await readFile(file);
+    } catch {
+      return undefined;
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   /** Waits for QEMU to end, at most `timeoutMs`; resolves true when it did. */

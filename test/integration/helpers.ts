@@ -129,6 +129,11 @@ export class Session {
     await this.dc.stop();
   }
 
+  /** A request the test support has no method for. */
+  async request<T extends DebugProtocol.Response>(command: string, args: object): Promise<T> {
+    return (await this.dc.customRequest(command, args)) as T;
+  }
+
   /** Lets go of an adapter that is already dead (a disconnect would wait for an answer forever). */
   forget(): void {
     (this.dc as unknown as { stopAdapter(): void }).stopAdapter();

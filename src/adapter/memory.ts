@@ -1,0 +1,92 @@
+/**
+ * Guest memory for DAP readMemory / writeMemory: large ranges go in pipelined chunks so other
+ * requests are answered in between, unreadable ranges are reported as such, and very large reads
+ * can bypass gdb's hex-encoded remote protocol through a faster path (QEMU's memsave).
+ */
+import type { Gdb } from '../mi/gdb';
+import * as mi from '../mi/commands';
+
+/** One gdb read: large enough to amortise a round trip, small enough to keep gdb responsive. */
+const CHUNK = 64 * 1024;
+
+export interface ReadResult {
+  address: bigint;
+  data: Buffer;
+  /** Bytes after `data` that could not be read. */
+  unreadableBytes: number;
+}
+
+/** A faster whole-range read, or undefined when it cannot serve this range. */
+export type FastRead = (address: bigint, count: number) => Promise<Buffer | undefined>;
+
+export interface ReadOptions {
+  fastRead?: FastRead;
+  /** Reads at least this large try the fast path first. */
+  fastFrom?: number;
+  cancelled?: () => boolean;
+}
+
+export async function readMemory(gdb: Gdb, address: bigint, count: number, opts: ReadOptions = {}): Promise<ReadResult> {
+  if (count <= 0) return { address, data: Buffer.alloc(0), unreadableBytes: 0 };
+  if (opts.fastRead && count >= (opts.fastFrom ?? 256 * 1024)) {
+    const data = await opts.fastRead(address, count).catch(() => undefined);
+    if (data && data.length === count) return { address, data, unreadableBytes: 0 };
+  }
+  const starts: bigint[] = [];
+  for (let off = 0; off < count; off += CHUNK) starts.push(address + BigInt(off));
+  const blocks = await Promise.all(
+    starts.map((start, i) => {
+      if (opts.cancelled?.()) return Promise.resolve([] as mi.MemoryBlock[]);
+      const size = Math.min(CHUNK, count - i * CHUNK);
+      // A chunk gdb cannot read at all is simply missing.
+      return mi.dataReadMemoryBytes(gdb, start, size).catch(() => [] as mi.MemoryBlock[]);
+    }),
+  );
+  if (opts.cancelled?.()) throw new Error('cancelled');
+  return contiguousFrom(address, count, blocks.flat());
+}
+
+/** The bytes readable from `address` on, and how many after them are not. */
+export function contiguousFrom(address: bigint, count: number, blocks: mi.MemoryBlock[]): ReadResult {
+  const end = address + BigInt(count);
+  const sorted = blocks.filter((b) => b.end > address && b.begin < end).sort((a, b) => (a.begin < b.begin ? -1 : 1));
+  const parts: Buffer[] = [];
+  let at = address;
+  for (const b of sorted) {
+    if (b.begin > at) break;
+    const from = Number(at - b.begin);
+    const to = Number((b.end < end ? b.end : end) - b.begin);
+    if (to > from) {
+      parts.push(b.contents.subarray(from, to));
+      at = b.begin + BigInt(to);
+    }
+  }
+  const data = Buffer.concat(parts);
+  if (data.length === count) return { address, data, unreadableBytes: 0 };
+  // Unreadable up to the next readable block (or the end of the range).
+  const next = sorted.find((b) => b.begin > at)?.begin ?? end;
+  return { address, data, unreadableBytes: Number(next - at) };
+}
+
+export async function writeMemory(gdb: Gdb, address: bigint, data: Buffer): Promise<number> {
+  const writes: Promise<void>[] = [];
+  for (let off = 0; off < data.length; off += CHUNK) {
+    writes.push(mi.dataWriteMemoryBytes(gdb, address + BigInt(off), data.subarray(off, off + CHUNK)));
+  }
+  await Promise.all(writes);
+  return data.length;
+}
+
+/** `0x1234`, `0x1234 <sym>`, `(struct x *) 0x1234` → 0x1234n; undefined when the text holds no address. */
+export function addressIn(value: string | undefined): bigint | undefined {
+  const m = value?.match(/(?:^|\s|\))(0x[0-9a-fA-F]+)\b/) ?? value?.match(/^(0x[0-9a-fA-F]+)/);
+  return m?.[1] ? BigInt(m[1]) : undefined;
+}
+
+/** A memoryReference is an address; `offset` may move it. */
+export function parseMemoryReference(ref: string, offset = 0): bigint {
+  const base = /^0x[0-9a-f]+$/i.test(ref) ? BigInt(ref) : /^\d+$/.test(ref) ? BigInt(ref) : undefined;
+  if (base === undefined) throw new Error(`"${ref}" is not a memory address.`);
+  const at = base + BigInt(offset);
+  return at < 0n ? 0n : at;
+}
