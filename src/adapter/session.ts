@@ -320,6 +320,8 @@ export class UnikernelDebugSession extends DebugSession {
       const msg = e instanceof Error ? e.message : String(e);
       throw new ConfigError(`gdb could not connect to the GDB stub at ${target}: ${msg}`);
     }
+    // Stepping one vCPU leaves the others where they are (a setting of the connected target).
+    await mi.gdbSet(gdb, 'scheduler-locking', 'step').catch(() => undefined);
     this.runState = 'stopped';
   }
 
@@ -1447,10 +1449,10 @@ function errorText(e: unknown): string {
   return String(e);
 }
 
-/** `Thread 1.2 (CPU#1 [running])` → `CPU 1`; anything else keeps gdb's words. */
+/** `Thread 1.2 (CPU#1 [halted ])` → `CPU 1 (halted)`; a running vCPU is just `CPU 0`; anything else keeps gdb's words. */
 function vcpuName(targetId: string, id: number): string {
-  const m = targetId.match(/CPU#(\d+)/);
-  if (m) return `CPU ${m[1]}`;
+  const m = targetId.match(/CPU#(\d+)(?:\s*\[\s*([a-z ]+?)\s*\])?/);
+  if (m) return m[2] && m[2] !== 'running' ? `CPU ${m[1]} (${m[2]})` : `CPU ${m[1]}`;
   return targetId.trim() || `Thread ${id}`;
 }
 

@@ -24,9 +24,15 @@ describe('session control', function () {
     const stop = await s.startTo('launch', { kernel: KERNEL, cpus: 2 }, [marker('compute')]);
     assert.equal(stop.body.reason, 'breakpoint');
     const threads = await s.dc.threadsRequest();
-    assert.deepEqual(threads.body.threads.map((t) => t.name), ['CPU 0', 'CPU 1']);
+    // The second vCPU was never started by the fixture: it waits, halted, for a startup IPI.
+    assert.deepEqual(threads.body.threads.map((t) => t.name), ['CPU 0', 'CPU 1 (halted)']);
     const frames = await s.topFrames(stop.body.threadId ?? 1);
     assert.equal(frames[0]?.name, 'compute');
+    // Each vCPU has its own stack; stepping the first leaves the second where it was.
+    const other = threads.body.threads[1]!.id;
+    const before2 = (await s.topFrames(other))[0]?.instructionPointerReference;
+    await s.resumeTo(() => s.dc.nextRequest({ threadId: stop.body.threadId ?? 1 }));
+    assert.equal((await s.topFrames(other))[0]?.instructionPointerReference, before2);
   });
 
   it('inserts a breakpoint while the guest runs and hits it', async () => {

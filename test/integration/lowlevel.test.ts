@@ -111,6 +111,23 @@ describe('low-level debugging', function () {
     assert.equal(f[0]?.name, 'count_up');
   });
 
+  it('stops on a data breakpoint given as address and size; struct members can be watched', async () => {
+    const { frames } = await stopAt('shape-call');
+    const locals = await s.locals(frames[0]!.id);
+    const sref = locals.get('s')!.variablesReference;
+    await s.children(sref); // VS Code asks only about variables it shows
+    const member = await s.dc.dataBreakpointInfoRequest({ variablesReference: sref, name: 'origin' });
+    assert.match(member.body.description, /^s\.origin$/);
+    const addr = await s.dc.evaluateRequest({ expression: '&recurse_max_depth', frameId: frames[0]!.id, context: 'watch' });
+    const info = await s.dc.dataBreakpointInfoRequest({ name: addr.body.memoryReference!, asAddress: true, bytes: 4 } as DebugProtocol.DataBreakpointInfoArguments);
+    const r = await s.dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
+    assert.equal(r.body.breakpoints[0]?.verified, true);
+    const stop = await s.resumeTo(() => s.dc.continueRequest({ threadId: 1 }));
+    assert.equal(stop.body.reason, 'data breakpoint');
+    const f = await s.topFrames(stop.body.threadId ?? 1);
+    assert.equal(f[0]?.name, 'recurse');
+  });
+
   it('prints a logpoint\'s message and goes on; a hit count skips hits', async () => {
     const init = s.dc.waitForEvent('initialized', STOP_TIMEOUT);
     await Promise.all([s.dc.launchRequest({ kernel: KERNEL } as never), init]);
