@@ -28,6 +28,12 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, C
   qemuPath?: string;
   qemuArgs?: string[];
   consoleLog?: string;
+  /** A NIC on QEMU user networking: true, or with host port forwards. */
+  net?: { hostfwd?: string[] };
+  /** Host disk images, as virtio block devices. */
+  disks?: { path: string; mountpoint?: string }[];
+  /** Ctrl+F5: run without gdb. */
+  noDebug?: boolean;
 }
 
 export interface AttachArguments extends DebugProtocol.AttachRequestArguments, CommonArguments {
@@ -115,9 +121,52 @@ export function validateLaunch(raw: Raw): LaunchArguments {
     memory: optInt(raw, 'memory', 8, 1024 * 1024),
     cpus: optInt(raw, 'cpus', 1, 64),
     qemuPath: optString(raw, 'qemuPath'),
-    qemuArgs: optStringArray(raw, 'qemuArgs'),
+    qemuArgs: optQemuArgs(raw),
     consoleLog: optPath(raw, 'consoleLog', c.cwd),
+    net: optNet(raw),
+    disks: optDisks(raw, c.cwd),
+    noDebug: optBool(raw, 'noDebug'),
   };
+}
+
+/** Our own plan owns the machine's sockets and lifecycle: arguments that would change them are refused. */
+const RESERVED_QEMU_OPTIONS = ['-gdb', '-s', '-S', '-qmp', '-serial', '-kernel', '-daemonize', '-pidfile', '-chardev', '-monitor', '-nographic', '-no-shutdown', '-action'];
+
+function optQemuArgs(raw: Raw): string[] | undefined {
+  const args = optStringArray(raw, 'qemuArgs');
+  const bad = args?.find((a) => RESERVED_QEMU_OPTIONS.includes(a.replace(/^--/, '-')));
+  if (bad) throw new ConfigError(`"qemuArgs" may not contain ${bad}: the debugger sets up the GDB stub, console, QMP and kernel itself.`);
+  return args;
+}
+
+function optNet(raw: Raw): { hostfwd?: string[] } | undefined {
+  const v = raw.net;
+  if (v === undefined || v === null || v === false) return undefined;
+  if (v === true) return {};
+  if (typeof v === 'object' && !Array.isArray(v)) {
+    const hostfwd = (v as Raw).hostfwd;
+    if (hostfwd !== undefined && (!Array.isArray(hostfwd) || hostfwd.some((h) => typeof h !== 'string' || !/^(tcp|udp):[\w.]*:\d+-[\w.]*:\d+$/.test(h)))) {
+      throw new ConfigError('"net.hostfwd" must be a list like ["tcp::8080-:80"].');
+    }
+    return { hostfwd: hostfwd as string[] | undefined };
+  }
+  throw new ConfigError('"net" must be true or an object such as { "hostfwd": ["tcp::8080-:80"] }.');
+}
+
+function optDisks(raw: Raw, cwd: string): { path: string; mountpoint?: string }[] | undefined {
+  const v = raw.disks;
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new ConfigError('"disks" must be a list of disk image paths or { "path", "mountpoint" } objects.');
+  return v.map((d, i) => {
+    const item = typeof d === 'string' ? { path: d } : d;
+    if (!item || typeof item !== 'object' || typeof (item as Raw).path !== 'string') {
+      throw new ConfigError(`"disks[${i}]" must be a path or an object with "path".`);
+    }
+    const p = (item as Raw).path as string;
+    const mountpoint = (item as Raw).mountpoint;
+    if (mountpoint !== undefined && typeof mountpoint !== 'string') throw new ConfigError(`"disks[${i}].mountpoint" must be a string.`);
+    return { path: isAbsolute(p) ? p : resolve(cwd, p), mountpoint: mountpoint as string | undefined };
+  });
 }
 
 export function validateAttach(raw: Raw): AttachArguments {

@@ -24,7 +24,8 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Gdb, GdbCommandError, type MiAsync } from '../mi/gdb';
 import * as mi from '../mi/commands';
 import type { FrameContext, MiFrame } from '../mi/commands';
-import { readElfInfo, symbolsProblem, bootProblem, ImageError } from '../qemu/elf';
+import { readElfInfo, symbolsProblem, bootProblem, ImageError, isThirtyTwoBitGuest, findSymbols } from '../qemu/elf';
+import { PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
 import { QemuInstance, QemuError } from '../qemu/instance';
 import {
   ConfigError,
@@ -111,6 +112,10 @@ export class UnikernelDebugSession extends DebugSession {
   private entryBreakpoint: string | undefined;
   /** After a restart, the temporary breakpoint at the entry point that ends the firmware's boot. */
   private restartGuard: string | undefined;
+  private guestBits: 32 | 64 = 64;
+  /** After a restart, the stop at entry is the guard's own stop. */
+  private stopAtGuard = false;
+  private profile: PlatformProfile | undefined;
   private pendingReason: StopReason | undefined;
   /** A stop we caused ourselves (to insert breakpoints while running) is not shown to the user. */
   private silentStop: { resolve: () => void } | undefined;
@@ -183,28 +188,43 @@ export class UnikernelDebugSession extends DebugSession {
       const kernelInfo = await readElfInfo(args.kernel, 'image');
       const problem = bootProblem(kernelInfo);
       if (problem) throw new ImageError(problem);
-      const symbols = args.symbols ?? (kernelInfo.bits === 32 ? siblingDebugFile(args.kernel) : args.kernel);
-      await this.checkSymbols(symbols, kernelInfo.bits === 32 && !args.symbols);
+      // A 32-bit image with its own DWARF is a 32-bit guest; without, it boots a 64-bit kernel (Unikraft).
+      this.guestBits = isThirtyTwoBitGuest(kernelInfo) && !args.symbols && !debugFileFor(args.kernel) ? 32 : 64;
+      const symbols = args.symbols ?? (kernelInfo.bits === 32 && this.guestBits === 64 ? (debugFileFor(args.kernel) ?? `${args.kernel}.dbg`) : args.kernel);
+      await this.checkSymbols(symbols, kernelInfo.bits === 32 && this.guestBits === 64 && !args.symbols);
       this.symbolsPath = symbols;
-      if (args.consoleLog) await writeConsoleLogMeta(args.consoleLog, { symbols, kernel: args.kernel, platform: args.platform });
+      const facts = await imageFacts(args.kernel, kernelInfo, symbols);
+      const profile = args.platform ? PROFILES[args.platform] : detectPlatform(facts);
+      this.profile = profile;
+      const platformProblem = profile.launchProblem?.(facts);
+      if (platformProblem) throw new ImageError(platformProblem);
+      if (args.consoleLog) await writeConsoleLogMeta(args.consoleLog, { symbols, kernel: args.kernel, platform: profile.name });
+      this.sendEvent(new OutputEvent(`${profile.label}${args.platform ? '' : ' (detected)'}: booting ${args.kernel}${args.noDebug ? ' without the debugger' : ''}\n`, 'console'));
 
       this.reaper = Reaper.start();
+      const guest = { kernel: args.kernel, cmdline: args.cmdline, net: args.net, disks: args.disks };
+      const startQemu = QemuInstance.start({
+        kernel: args.kernel,
+        cmdline: profile.guestCommandLine(guest),
+        memoryMiB: args.memory,
+        cpus: args.cpus,
+        qemuPath: args.qemuPath ?? (this.guestBits === 32 ? 'qemu-system-i386' : 'qemu-system-x86_64'),
+        extraArgs: [...profile.qemuArgs(guest), ...(args.qemuArgs ?? [])],
+        consoleLog: args.consoleLog,
+        cwd: args.cwd,
+        onSpawn: (pid) => this.reaper?.guard(pid),
+        onPrivateDir: (dir) => this.reaper?.guardDir(dir),
+      });
+      if (args.noDebug) {
+        // Ctrl+F5: the guest runs once configuration is done; the console and crash trace still work.
+        this.attachQemu(await startQemu);
+        this.runState = 'stopped';
+        this.sendResponse(response);
+        this.sendEvent(new InitializedEvent());
+        return;
+      }
       // QEMU and gdb start in parallel; gdb reads the symbols while QEMU comes up.
-      const [qemuResult, gdbResult] = await Promise.allSettled([
-        QemuInstance.start({
-          kernel: args.kernel,
-          cmdline: args.cmdline,
-          memoryMiB: args.memory,
-          cpus: args.cpus,
-          qemuPath: args.qemuPath,
-          extraArgs: args.qemuArgs,
-          consoleLog: args.consoleLog,
-          cwd: args.cwd,
-          onSpawn: (pid) => this.reaper?.guard(pid),
-          onPrivateDir: (dir) => this.reaper?.guardDir(dir),
-        }),
-        this.startGdb(args, symbols),
-      ]);
+      const [qemuResult, gdbResult] = await Promise.allSettled([startQemu, this.startGdb(args, symbols)]);
       if (qemuResult.status === 'fulfilled') this.attachQemu(qemuResult.value);
       if (qemuResult.status === 'rejected') throw qemuResult.reason;
       if (gdbResult.status === 'rejected') throw gdbResult.reason;
@@ -247,7 +267,7 @@ export class UnikernelDebugSession extends DebugSession {
       );
     }
     const info = await readElfInfo(path, 'symbols file');
-    const problem = symbolsProblem(info);
+    const problem = symbolsProblem(info, this.guestBits);
     if (problem) throw new ImageError(problem);
     if (!info.hasDebugInfo) {
       this.sendEvent(new OutputEvent(`${path} has no debug information: breakpoints by line and variables will not work. Build with -g.\n`, 'important'));
@@ -278,7 +298,7 @@ export class UnikernelDebugSession extends DebugSession {
     // and gdb would otherwise place function breakpoints before the prologue, with garbage arguments.
     await mi.gdbSet(gdb, 'trust-readonly-sections', 'on');
     // Each vCPU is a gdb thread; printing the guest's own arch keeps 64-bit registers after the 32-bit boot code.
-    await mi.gdbSet(gdb, 'architecture', 'i386:x86-64');
+    if (this.guestBits === 64) await mi.gdbSet(gdb, 'architecture', 'i386:x86-64');
     for (const cmd of args.setupCommands ?? []) await mi.cliCommand(gdb, cmd);
     return gdb;
   }
@@ -328,6 +348,13 @@ export class UnikernelDebugSession extends DebugSession {
   protected override async configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): Promise<void> {
     this.configurationDone = true;
     const gdb = this.gdb;
+    const noDebugQmp = (this.args as LaunchArguments | undefined)?.noDebug ? this.qemu?.qmp : undefined;
+    if (noDebugQmp) {
+      this.sendResponse(response);
+      this.runState = 'running';
+      await noDebugQmp.execute('cont').catch(() => undefined);
+      return;
+    }
     if (!gdb) return this.fail(response, new Error('The session has no gdb.'));
     try {
       if (this.exceptionFilters === undefined) {
@@ -341,8 +368,8 @@ export class UnikernelDebugSession extends DebugSession {
         return;
       }
       if (stopAt) {
-        const kernel = this.isAttach ? undefined : (this.args as LaunchArguments).kernel;
-        const location = typeof stopAt === 'string' ? stopAt : kernel ? `*0x${(await readElfInfo(kernel)).entry.toString(16)}` : undefined;
+        const location = typeof stopAt === 'string' ? stopAt : await this.entryLocation();
+        // Hardware: at this point the image may not be in guest memory yet.
         if (location) this.entryBreakpoint = (await mi.breakInsert(gdb, location, { temporary: true, hardware: true })).number;
       }
       this.sendResponse(response);
@@ -361,6 +388,7 @@ export class UnikernelDebugSession extends DebugSession {
       const gdb = this.requireGdb();
       if (this.runState === 'running') await this.stopSilently();
       const qmp = this.qemu?.qmp;
+      let guardLocation: string | undefined;
       if (qmp) {
         // Our machines turn a reset into a pause (to catch triple faults). This reset is wanted, and
         // so are the ones the firmware does while it boots again: resets stay resets until the
@@ -369,7 +397,8 @@ export class UnikernelDebugSession extends DebugSession {
         await qmp.execute('system_reset');
         await qmp.execute('query-status');
         const entry = (await readElfInfo((this.args as LaunchArguments).kernel)).entry;
-        this.restartGuard = (await mi.breakInsert(gdb, `*0x${entry.toString(16)}`, { temporary: true, hardware: true })).number;
+        guardLocation = `*0x${entry.toString(16)}`;
+        this.restartGuard = (await mi.breakInsert(gdb, guardLocation, { temporary: true, hardware: true })).number;
       } else {
         await mi.cliCommand(gdb, 'monitor system_reset', 5_000);
       }
@@ -379,8 +408,10 @@ export class UnikernelDebugSession extends DebugSession {
       this.crashEpisode = false;
       this.crashWatcher?.collector.flush();
       const stopAt = this.args?.stopAtEntry;
-      // A named function gets its own breakpoint; the entry point itself is where the guard stops.
-      if (typeof stopAt === 'string') this.entryBreakpoint = (await mi.breakInsert(gdb, stopAt, { temporary: true, hardware: true })).number;
+      const location = typeof stopAt === 'string' ? stopAt : stopAt ? await this.entryLocation() : undefined;
+      // The image's entry point itself is where the guard stops; anything else gets its own breakpoint.
+      this.stopAtGuard = location !== undefined && location === guardLocation;
+      if (location && !this.stopAtGuard) this.entryBreakpoint = (await mi.breakInsert(gdb, location, { temporary: true, hardware: true })).number;
       this.sendResponse(response);
       this.sendEvent(new OutputEvent('The guest was reset.\n', 'console'));
       await this.resume(() => mi.execContinue(gdb));
@@ -395,11 +426,21 @@ export class UnikernelDebugSession extends DebugSession {
     await this.qemu?.qmp?.execute('set-action', { reboot: 'shutdown' }).catch(() => undefined);
     const gdb = this.gdb;
     if (!gdb) return;
-    if (this.args?.stopAtEntry === true || !this.qemu) {
+    if (this.stopAtGuard) {
       this.reportStop('entry', threadId);
       return;
     }
     await this.resume(() => mi.execContinue(gdb)).catch(() => undefined);
+  }
+
+  /** Where `stopAtEntry: true` stops: the platform's application entry, else the image's entry point. */
+  private async entryLocation(): Promise<string | undefined> {
+    if (this.isAttach) return undefined;
+    const kernel = (this.args as LaunchArguments).kernel;
+    const wanted = this.profile?.entrySymbols ?? [];
+    const present = this.symbolsPath ? await findSymbols(this.symbolsPath, wanted).catch(() => new Set<string>()) : new Set<string>();
+    const symbol = wanted.find((w) => present.has(w));
+    return symbol ?? `*0x${(await readElfInfo(kernel)).entry.toString(16)}`;
   }
 
   protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments | undefined): Promise<void> {
@@ -1471,7 +1512,3 @@ async function writeConsoleLogMeta(consoleLog: string, meta: { symbols: string; 
   }
 }
 
-/** Unikraft-style boot images keep their debug info in `<image>.dbg`. */
-function siblingDebugFile(kernel: string): string {
-  return join(dirname(kernel), `${basename(kernel)}.dbg`);
-}

@@ -3,6 +3,7 @@
  * before an adapter is started.
  */
 import * as vscode from 'vscode';
+import type { ConsoleLogs } from './consoleLogs';
 
 async function findImage(folder: vscode.WorkspaceFolder): Promise<string | undefined> {
   // Typical unikernel outputs first, then any ELF-looking build product.
@@ -15,6 +16,8 @@ async function findImage(folder: vscode.WorkspaceFolder): Promise<string | undef
 }
 
 export class UnikernelConfigurationProvider implements vscode.DebugConfigurationProvider {
+  constructor(private readonly consoleLogs?: ConsoleLogs) {}
+
   async resolveDebugConfiguration(
     folder: vscode.WorkspaceFolder | undefined,
     config: vscode.DebugConfiguration,
@@ -35,6 +38,24 @@ export class UnikernelConfigurationProvider implements vscode.DebugConfiguration
     if (config.request === 'attach' && !config.target) {
       await vscode.window.showErrorMessage('The attach configuration has no "target": set it to host:port or the GDB stub\'s socket path.');
       return undefined;
+    }
+    return config;
+  }
+
+  /**
+   * A launch that names no `consoleLog` writes its console into the extension's storage, so that the
+   * Crash Trace view can open it at the crash line after the session has ended (the newest logs are kept).
+   */
+  async resolveDebugConfigurationWithSubstitutedVariables(
+    _folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): Promise<vscode.DebugConfiguration> {
+    if (config.request === 'launch' && !config.consoleLog && this.consoleLogs) {
+      try {
+        config.consoleLog = await this.consoleLogs.newLogPath(String(config.name ?? 'session'));
+      } catch {
+        /* no storage: the adapter keeps the log in the session's private directory */
+      }
     }
     return config;
   }

@@ -1,21 +1,79 @@
 /**
- * The VS Code side: runs the debug adapter as its own process and fills in launch configurations.
+ * The VS Code side: runs the debug adapter as its own process, fills in launch configurations, shows
+ * crashes in the Unikernel Crash Trace view and starts the console-log language server.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { CrashReport } from '../crash/report';
+import { registerCommands } from './commands';
+import { ConsoleLogs } from './consoleLogs';
 import { UnikernelConfigurationProvider } from './configurationProvider';
+import type { CrashEntry } from './crashModel';
+import { CrashStore } from './crashStore';
+import { CrashView } from './crashView';
+import { ConsoleLanguage } from './languageClient';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What the extension gives other extensions and its own extension-host tests. */
+export interface UnikernelApi {
+  readonly crashes: CrashStore;
+  readonly view: CrashView;
+  readonly language: ConsoleLanguage;
+  readonly consoleLogs: ConsoleLogs;
+}
+
+interface CrashEventBody {
+  report?: CrashReport;
+  symbols?: string;
+}
+
+export function activate(context: vscode.ExtensionContext): UnikernelApi {
   const adapter = context.asAbsolutePath('dist/debugAdapter.js');
+  const crashes = new CrashStore(context.workspaceState);
+  const view = new CrashView(crashes);
+  const language = new ConsoleLanguage(context);
+  const consoleLogs = new ConsoleLogs(context);
   context.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory('unikernel', {
       // A separate process: a gdb or QEMU gone wild cannot take the extension host with it.
       createDebugAdapterDescriptor: () =>
         new vscode.DebugAdapterExecutable(process.execPath, [adapter], { env: { ELECTRON_RUN_AS_NODE: '1' } }),
     }),
-    vscode.debug.registerDebugConfigurationProvider('unikernel', new UnikernelConfigurationProvider()),
+    vscode.debug.registerDebugConfigurationProvider('unikernel', new UnikernelConfigurationProvider(consoleLogs)),
+    vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
+      if (e.session.type !== 'unikernel' || e.event !== 'unikernelCrash') return;
+      const body = e.body as CrashEventBody | undefined;
+      if (!body?.report) return;
+      const log = resolveLog(e.session);
+      const entry: CrashEntry = {
+        id: crashes.newId(),
+        report: body.report,
+        time: Date.now(),
+        origin: e.session.name,
+        via: 'session',
+        sessionId: e.session.id,
+        log,
+        symbols: body.symbols,
+      };
+      void crashes.add(entry);
+    }),
+    crashes,
+    view,
+    language,
+    consoleLogs,
   );
+  registerCommands(context, crashes, view, language);
+  return { crashes, view, language, consoleLogs };
+}
+
+/** The session's console log as an absolute path (the adapter resolves a relative one against `cwd`). */
+function resolveLog(session: vscode.DebugSession): string | undefined {
+  const log: unknown = session.configuration.consoleLog;
+  if (typeof log !== 'string' || !log) return undefined;
+  const cwd: unknown = session.configuration.cwd;
+  const base = typeof cwd === 'string' && cwd ? cwd : session.workspaceFolder?.uri.fsPath ?? process.cwd();
+  return path.resolve(base, log);
 }
 
 export function deactivate(): void {
-  /* sessions end with their adapter processes */
+  /* sessions end with their adapter processes; the language client stops with its disposable */
 }

@@ -1,8 +1,9 @@
 /**
  * Just enough ELF reading to refuse bad images with a clear sentence before QEMU or gdb see them,
- * and to know how an image boots (multiboot header, class, entry point).
+ * and to know how an image boots (multiboot header, PVH note, class, entry point) and which
+ * platform built it (tell-tale symbols).
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 export interface ElfInfo {
   path: string;
@@ -13,7 +14,11 @@ export interface ElfInfo {
   multibootOffset?: number;
   /** Multiboot flags (bit 16 = a.out kludge: load addresses given in the header). */
   multibootFlags?: number;
+  /** The 32-bit entry of a PVH boot note (XEN_ELFNOTE_PHYS32_ENTRY), if the image has one. */
+  pvhEntry?: number;
   hasDebugInfo: boolean;
+  /** A symbol table is present (a stripped image has none). */
+  hasSymbols: boolean;
   sectionNames: string[];
 }
 
@@ -24,23 +29,41 @@ export class ImageError extends Error {
   }
 }
 
-const MULTIBOOT_MAGIC = 0x1badb002;
+interface Section {
+  name: string;
+  type: number;
+  offset: number;
+  size: number;
+}
 
-export async function readElfInfo(path: string, role = 'image'): Promise<ElfInfo> {
-  let fh;
+const MULTIBOOT_MAGIC = 0x1badb002;
+const SHT_SYMTAB = 2;
+const SHT_NOTE = 7;
+const XEN_ELFNOTE_PHYS32_ENTRY = 18;
+
+async function openImage(path: string, role: string): Promise<FileHandle> {
   try {
-    fh = await open(path, 'r');
+    return await open(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ImageError(`The ${role} ${path} does not exist; build it first or fix the path in launch.json.`);
     if (code === 'EISDIR') throw new ImageError(`The ${role} ${path} is a directory, not an ELF file.`);
     throw new ImageError(`The ${role} ${path} cannot be read (${code ?? String(e)}).`);
   }
+}
+
+async function readAt(fh: FileHandle, offset: number, size: number): Promise<Buffer> {
+  const buf = Buffer.alloc(size);
+  await fh.read(buf, 0, size, offset);
+  return buf;
+}
+
+export async function readElfInfo(path: string, role = 'image'): Promise<ElfInfo> {
+  const fh = await openImage(path, role);
   try {
     const { size } = await fh.stat();
     if (size === 0) throw new ImageError(`The ${role} ${path} is empty; rebuild it.`);
-    const head = Buffer.alloc(Math.min(size, 8192 + 64));
-    await fh.read(head, 0, head.length, 0);
+    const head = await readAt(fh, 0, Math.min(size, 8192 + 64));
     if (head.length < 52 || head.readUInt32BE(0) !== 0x7f454c46) {
       throw new ImageError(`The ${role} ${path} is not an ELF file.`);
     }
@@ -63,8 +86,12 @@ export async function readElfInfo(path: string, role = 'image'): Promise<ElfInfo
       }
     }
 
-    const sectionNames = await readSectionNames(fh, bits, size);
-    if (sectionNames === undefined) throw new ImageError(`The ${role} ${path} is truncated or damaged (its section table is outside the file).`);
+    const sections = await readSections(fh, head, bits, size);
+    if (sections === undefined) throw new ImageError(`The ${role} ${path} is truncated or damaged (its section table is outside the file).`);
+    let pvhEntry: number | undefined;
+    for (const s of sections.filter((x) => x.type === SHT_NOTE && x.size < 1 << 20)) {
+      pvhEntry ??= findPvhEntry(await readAt(fh, s.offset, s.size));
+    }
     return {
       path,
       bits,
@@ -72,66 +99,106 @@ export async function readElfInfo(path: string, role = 'image'): Promise<ElfInfo
       entry,
       multibootOffset,
       multibootFlags,
-      hasDebugInfo: sectionNames.includes('.debug_info'),
-      sectionNames,
+      pvhEntry,
+      hasDebugInfo: sections.some((s) => s.name === '.debug_info'),
+      hasSymbols: sections.some((s) => s.type === SHT_SYMTAB),
+      sectionNames: sections.map((s) => s.name),
     };
   } finally {
     await fh.close();
   }
 }
 
-async function readSectionNames(
-  fh: import('node:fs/promises').FileHandle,
-  bits: 32 | 64,
-  size: number,
-): Promise<string[] | undefined> {
-  const hdr = Buffer.alloc(64);
-  await fh.read(hdr, 0, 64, 0);
+async function readSections(fh: FileHandle, hdr: Buffer, bits: 32 | 64, size: number): Promise<Section[] | undefined> {
   const shoff = bits === 64 ? Number(hdr.readBigUInt64LE(40)) : hdr.readUInt32LE(32);
   const shentsize = hdr.readUInt16LE(bits === 64 ? 58 : 46);
   const shnum = hdr.readUInt16LE(bits === 64 ? 60 : 48);
   const shstrndx = hdr.readUInt16LE(bits === 64 ? 62 : 50);
   if (shoff === 0 || shnum === 0) return [];
   if (shoff + shentsize * shnum > size || shstrndx >= shnum) return undefined;
-  const table = Buffer.alloc(shentsize * shnum);
-  await fh.read(table, 0, table.length, shoff);
-  const secOffset = (i: number): number =>
-    bits === 64 ? Number(table.readBigUInt64LE(i * shentsize + 24)) : table.readUInt32LE(i * shentsize + 16);
-  const secSize = (i: number): number =>
-    bits === 64 ? Number(table.readBigUInt64LE(i * shentsize + 32)) : table.readUInt32LE(i * shentsize + 20);
-  const strOff = secOffset(shstrndx);
-  const strSize = secSize(shstrndx);
-  if (strOff + strSize > size) return undefined;
-  const strtab = Buffer.alloc(strSize);
-  await fh.read(strtab, 0, strSize, strOff);
-  const names: string[] = [];
-  for (let i = 0; i < shnum; i++) {
-    const nameOff = table.readUInt32LE(i * shentsize);
-    const end = strtab.indexOf(0, nameOff);
-    names.push(strtab.toString('latin1', nameOff, end < 0 ? strSize : end));
-  }
-  return names;
+  const table = await readAt(fh, shoff, shentsize * shnum);
+  const raw = Array.from({ length: shnum }, (_, i) => {
+    const b = i * shentsize;
+    return {
+      nameOff: table.readUInt32LE(b),
+      type: table.readUInt32LE(b + 4),
+      offset: bits === 64 ? Number(table.readBigUInt64LE(b + 24)) : table.readUInt32LE(b + 16),
+      size: bits === 64 ? Number(table.readBigUInt64LE(b + 32)) : table.readUInt32LE(b + 20),
+    };
+  });
+  const strs = raw[shstrndx]!;
+  if (strs.offset + strs.size > size) return undefined;
+  const strtab = await readAt(fh, strs.offset, strs.size);
+  return raw.map((r) => {
+    const end = strtab.indexOf(0, r.nameOff);
+    return { name: strtab.toString('latin1', r.nameOff, end < 0 ? strtab.length : end), type: r.type, offset: r.offset, size: r.size };
+  }).filter((s) => s.type === 8 /* NOBITS */ || s.offset + s.size <= size || s.size === 0);
 }
 
-/** Checks that an ELF can be loaded by gdb for an x86_64 guest, with a reason when it cannot. */
-export function symbolsProblem(info: ElfInfo): string | undefined {
-  if (info.bits === 32) {
+/** The PVH entry in a note section: name "Xen", type XEN_ELFNOTE_PHYS32_ENTRY, a 32-bit address. */
+function findPvhEntry(notes: Buffer): number | undefined {
+  let off = 0;
+  while (off + 12 <= notes.length) {
+    const namesz = notes.readUInt32LE(off);
+    const descsz = notes.readUInt32LE(off + 4);
+    const type = notes.readUInt32LE(off + 8);
+    const nameStart = off + 12;
+    const descStart = nameStart + ((namesz + 3) & ~3);
+    if (descStart + descsz > notes.length) return undefined;
+    const name = notes.toString('latin1', nameStart, nameStart + Math.max(0, namesz - 1));
+    if (name === 'Xen' && type === XEN_ELFNOTE_PHYS32_ENTRY && descsz >= 4) return notes.readUInt32LE(descStart);
+    off = descStart + ((descsz + 3) & ~3);
+  }
+  return undefined;
+}
+
+/**
+ * Which of `names` the image's symbol table defines. Reads the string table only: a name that
+ * appears there as a whole string is taken as present, which is all platform detection needs.
+ */
+export async function findSymbols(path: string, names: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  const fh = await openImage(path, 'image');
+  try {
+    const { size } = await fh.stat();
+    const head = await readAt(fh, 0, Math.min(size, 64));
+    if (head.length < 52 || head.readUInt32BE(0) !== 0x7f454c46) return found;
+    const bits = head[4] === 2 ? 64 : 32;
+    const sections = (await readSections(fh, head, bits, size)) ?? [];
+    const strtab = sections.find((s) => s.name === '.strtab');
+    if (!strtab || strtab.size > 256 << 20) return found;
+    const text = (await readAt(fh, strtab.offset, strtab.size)).toString('latin1');
+    for (const n of names) if (text.includes(`\0${n}\0`)) found.add(n);
+    return found;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Whether a 32-bit ELF is a real 32-bit program (its own DWARF) rather than a boot copy of a 64-bit one. */
+export function isThirtyTwoBitGuest(info: ElfInfo): boolean {
+  return info.bits === 32 && info.machine === 'x86' && info.hasDebugInfo;
+}
+
+/** Checks that an ELF can be loaded by gdb for the guest, with a reason when it cannot. */
+export function symbolsProblem(info: ElfInfo, guestBits: 32 | 64 = 64): string | undefined {
+  if (guestBits === 64 && info.bits === 32) {
     return (
       `The symbols file ${info.path} is a 32-bit ELF, but the guest runs in 64-bit mode: gdb would fail with ` +
       `"Remote 'g' packet reply is too long". Point "symbols" at the 64-bit ELF with debug info (for Unikraft, the .dbg file).`
     );
   }
-  if (info.machine !== 'x86_64') return `The symbols file ${info.path} is not an x86_64 ELF.`;
+  if (info.machine === 'other') return `The symbols file ${info.path} is not an x86 ELF.`;
   return undefined;
 }
 
 /** Checks that QEMU's -kernel can boot an image, with a reason when it cannot. */
 export function bootProblem(info: ElfInfo): string | undefined {
-  if (info.machine === 'other') return `The image ${info.path} is not an x86 ELF, so qemu-system-x86_64 cannot boot it.`;
-  if (info.bits === 64 && info.multibootOffset === undefined) {
+  if (info.machine === 'other') return `The image ${info.path} is not an x86 ELF, so QEMU cannot boot it.`;
+  if (info.bits === 64 && info.multibootOffset === undefined && info.pvhEntry === undefined) {
     return (
-      `The image ${info.path} is a 64-bit ELF without a multiboot header; QEMU's -kernel cannot boot it. ` +
-      `Boot a multiboot (a.out kludge) or ELF32 build of it and give the 64-bit ELF as "symbols".`
+      `The image ${info.path} is a 64-bit ELF with neither a multiboot header nor a PVH note; QEMU's -kernel cannot boot it. ` +
+      `Boot a multiboot (a.out kludge), PVH or ELF32 build of it and give the 64-bit ELF as "symbols".`
     );
   }
   return undefined;

@@ -95,6 +95,6 @@ describe('console log', function () {
     await s.dc.configurationDoneRequest();
     await terminated;
     assert.match(readFileSync(log, 'utf8'), /fixture: boot ok[\s\S]*fixture: done counter=5/);
-    assert.deepEqual(JSON.parse(readFileSync(`${log}.meta.json`, 'utf8')), { symbols: KERNEL, kernel: KERNEL });
+    assert.deepEqual(JSON.parse(readFileSync(`${log}.meta.json`, 'utf8')), { symbols: KERNEL, kernel: KERNEL, platform: 'generic' });
   });
 });

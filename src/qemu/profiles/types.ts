@@ -1,0 +1,66 @@
+/**
+ * A platform profile knows how its images boot under QEMU, how the guest command line is passed,
+ * where its application starts, and how to recognise its images.
+ */
+import type { ElfInfo } from '../elf';
+
+export type PlatformName = 'rumprun' | 'mirage' | 'unikraft' | 'generic';
+
+/** What detection looks at: the image itself and the files around it. */
+export interface ImageFacts {
+  path: string;
+  info: ElfInfo;
+  /** The tell-tale symbols found in the image (or its debug file). */
+  symbols: ReadonlySet<string>;
+  /** A MirageOS `config.ml` sits in the image's directory or a parent of it. */
+  nearConfigMl: boolean;
+}
+
+export interface NetConfig {
+  /** QEMU user networking; `hostfwd` entries such as `tcp::8080-:80`. */
+  hostfwd?: string[];
+}
+
+export interface DiskConfig {
+  /** Host file with the disk image. */
+  path: string;
+  /** Where the guest mounts it (Rumprun). */
+  mountpoint?: string;
+}
+
+export interface GuestInput {
+  kernel: string;
+  cmdline?: string;
+  net?: NetConfig;
+  disks?: DiskConfig[];
+}
+
+export interface PlatformProfile {
+  name: PlatformName;
+  label: string;
+  /** The symbols whose presence says "this platform built the image". */
+  tellTales: readonly string[];
+  /** How sure this profile is that the image is its own: 0 = not at all. */
+  score(facts: ImageFacts): number;
+  /** The `-append` text for `cmdline` (undefined: no -append). */
+  guestCommandLine(input: GuestInput): string | undefined;
+  /** QEMU arguments this platform needs (devices, machine options, net and disks). */
+  qemuArgs(input: GuestInput): string[];
+  /** Where `stopAtEntry: true` stops: the application's entry, first one the image has. */
+  entrySymbols: readonly string[];
+  /** Why this image cannot be launched the usual way, if it cannot (e.g. Solo5 hvt). */
+  launchProblem?(facts: ImageFacts): string | undefined;
+}
+
+/** `-netdev user` + virtio-net, and virtio block devices: the common way to give a guest a NIC and disks. */
+export function virtioDevices(input: GuestInput): string[] {
+  const args: string[] = [];
+  if (input.net) {
+    const fwd = (input.net.hostfwd ?? []).map((f) => `,hostfwd=${f.replaceAll(',', ',,')}`).join('');
+    args.push('-netdev', `user,id=net0${fwd}`, '-device', 'virtio-net-pci,netdev=net0');
+  }
+  (input.disks ?? []).forEach((d, i) => {
+    args.push('-drive', `if=virtio,format=raw,id=disk${i},file=${d.path.replaceAll(',', ',,')}`);
+  });
+  return args;
+}
