@@ -175,7 +175,8 @@ export function validateAttach(raw: Raw): AttachArguments {
   if (!target || target.trim() === '') {
     throw new ConfigError('"target" is missing: set it to host:port or the Unix socket path of a running GDB stub.');
   }
-  return { ...c, target: target.trim(), console: optString(raw, 'console') };
+  const consoleSpec = optString(raw, 'console');
+  return { ...c, target: target.trim(), console: consoleSpec ? normalizeTarget(consoleSpec, c.cwd) : undefined };
 }
 
 /** `host:port` stays as it is; anything else is a Unix socket path, made absolute. */

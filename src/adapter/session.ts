@@ -27,6 +27,7 @@ import type { FrameContext, MiFrame } from '../mi/commands';
 import { readElfInfo, symbolsProblem, bootProblem, ImageError, isThirtyTwoBitGuest, findSymbols } from '../qemu/elf';
 import { PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
 import { QemuInstance, QemuError } from '../qemu/instance';
+import { ConsoleSource } from '../qemu/consoleSource';
 import {
   ConfigError,
   normalizeTarget,
@@ -116,6 +117,8 @@ export class UnikernelDebugSession extends DebugSession {
   /** After a restart, the stop at entry is the guard's own stop. */
   private stopAtGuard = false;
   private profile: PlatformProfile | undefined;
+  /** An attached guest's console, when the configuration names one. */
+  private consoleSource: ConsoleSource | undefined;
   private pendingReason: StopReason | undefined;
   /** A stop we caused ourselves (to insert breakpoints while running) is not shown to the user. */
   private silentStop: { resolve: () => void } | undefined;
@@ -249,6 +252,12 @@ export class UnikernelDebugSession extends DebugSession {
       }
       if (args.symbols) await this.checkSymbols(args.symbols, false);
       this.symbolsPath = args.symbols;
+      if (args.console) {
+        const source = await ConsoleSource.open(args.console);
+        this.consoleSource = source;
+        this.watchConsole();
+        source.on('data', (chunk) => this.onConsoleBytes(chunk));
+      }
       this.reaper = Reaper.start();
       const gdb = await this.startGdb(args, args.symbols);
       await this.connect(gdb, target);
@@ -303,8 +312,8 @@ export class UnikernelDebugSession extends DebugSession {
     return gdb;
   }
 
-  private attachQemu(qemu: QemuInstance): void {
-    this.qemu = qemu;
+  /** The guest console, wherever it comes from, goes to the Debug Console and the crash collector. */
+  private watchConsole(): void {
     this.crashWatcher = new CrashWatcher({
       onCrash: (report) => {
         const handled = this.onConsoleCrash(report).catch(() => undefined);
@@ -312,11 +321,18 @@ export class UnikernelDebugSession extends DebugSession {
         void handled.finally(() => this.consoleCrashes.delete(handled));
       },
     });
-    qemu.on('console', (chunk) => {
-      const text = this.consoleDecoder.write(chunk).replace(/\r\n/g, '\n').replace(/\0/g, '');
-      if (text) this.sendEvent(new OutputEvent(text, 'stdout'));
-      this.crashWatcher?.push(chunk);
-    });
+  }
+
+  private onConsoleBytes(chunk: Buffer): void {
+    const text = this.consoleDecoder.write(chunk).replace(/\r\n/g, '\n').replace(/\0/g, '');
+    if (text) this.sendEvent(new OutputEvent(text, 'stdout'));
+    this.crashWatcher?.push(chunk);
+  }
+
+  private attachQemu(qemu: QemuInstance): void {
+    this.qemu = qemu;
+    this.watchConsole();
+    qemu.on('console', (chunk) => this.onConsoleBytes(chunk));
     qemu.on('exit', (reason, code) => void this.onQemuExit(qemu, reason, code));
   }
 
@@ -518,6 +534,8 @@ export class UnikernelDebugSession extends DebugSession {
     ]);
     this.reaper?.close();
     this.reaper = undefined;
+    this.consoleSource?.close();
+    this.consoleSource = undefined;
     this.crashWatcher?.end();
     this.crashWatcher = undefined;
     const symbolizer = this.symbolizer;

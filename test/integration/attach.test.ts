@@ -125,6 +125,18 @@ describe('attach to a GDB stub started elsewhere', function () {
     assert.doesNotThrow(() => process.kill(daemonPid!, 0), 'the guest still runs after disconnect');
   });
 
+  it('follows the console of a guest started elsewhere, from a file or a socket', async () => {
+    const sock = join(dir, 'gdb.sock');
+    guest = await startGuest(dir, `unix:${sock},server=on,wait=off`, sock, 'mode=panic');
+    const stop = await s.startTo('attach', { target: sock, symbols: KERNEL, console: guest.log }, [marker('compute')]);
+    assert.equal(stop.body.reason, 'breakpoint');
+    await s.waitForOutput(/fixture: boot ok/);
+    // The crash collector reads it too: the panic stops the guest with its message.
+    const crash = await s.resumeTo(() => s.dc.continueRequest({ threadId: 1 }));
+    assert.equal(crash.body.reason, 'exception');
+    await s.waitForOutput(/something bad: 7/);
+  });
+
   it('says clearly when nothing listens at the target', async () => {
     const sock = join(dir, 'nobody.sock');
     await assert.rejects(s.dc.attachRequest({ target: sock } as never), /Nothing is listening at .*nobody\.sock/);

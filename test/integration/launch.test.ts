@@ -3,6 +3,7 @@
  * own fixture unikernel.
  */
 import assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import { KERNEL, Session, UK_DBG, UK_IMAGE, assertNoLeftovers, marker, sessionProcesses } from './helpers';
 
 describe('launch: F5 to a breakpoint in the fixture unikernel', function () {
@@ -155,6 +156,25 @@ describe('launch: F5 to a breakpoint in the fixture unikernel', function () {
     const frames = await s.topFrames(stop.body.threadId ?? 1);
     const r = await s.dc.evaluateRequest({ expression: 'info args', frameId: frames[0]!.id, context: 'repl' });
     assert.match(r.body.result, /a = 6\s+b = 7/);
+  });
+
+  it('runs without the debugger (Ctrl+F5) to completion, console included', async () => {
+    const init = s.dc.waitForEvent('initialized', 30_000);
+    await Promise.all([s.dc.launchRequest({ kernel: KERNEL, noDebug: true } as never), init]);
+    assert.equal([...sessionProcesses()].filter(([pid, cmd]) => !before.has(pid) && / --interpreter=mi3/.test(cmd)).length, 0, 'no gdb');
+    const exited = s.dc.waitForEvent('exited', 30_000);
+    const terminated = s.dc.waitForEvent('terminated', 30_000);
+    await s.dc.configurationDoneRequest();
+    assert.equal(((await exited) as DebugProtocol.ExitedEvent).body.exitCode, 83);
+    await terminated;
+    assert.match(s.text('stdout'), /fixture: boot ok[\s\S]*fixture: done counter=5/);
+  });
+
+  it('stops at the application entry when asked (kmain for a generic image), or at a named function', async () => {
+    const stop = await s.startTo('launch', { kernel: KERNEL, stopAtEntry: true }, []);
+    assert.equal(stop.body.reason, 'entry');
+    const frames = await s.topFrames(stop.body.threadId ?? 1);
+    assert.equal(frames[0]?.name, 'kmain');
   });
 
   it('ends QEMU and gdb when the guest is stopped', async () => {

@@ -1,0 +1,105 @@
+/**
+ * The console of a guest started elsewhere: a TCP `host:port`, a Unix socket (a QEMU socket
+ * chardev), or a file someone else writes (followed as it grows, like `tail -f`).
+ */
+import { EventEmitter } from 'node:events';
+import { createReadStream, statSync, watch, type FSWatcher } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+
+export interface ConsoleSourceEvents {
+  data: [Buffer];
+  end: [];
+}
+
+export class ConsoleSource extends EventEmitter<ConsoleSourceEvents> {
+  private socket: Socket | undefined;
+  private watcher: FSWatcher | undefined;
+  private closed = false;
+
+  private constructor() {
+    super();
+  }
+
+  /** Connects (or starts following); rejects with one sentence when the console cannot be read. */
+  static open(spec: string, timeoutMs = 5_000): Promise<ConsoleSource> {
+    const source = new ConsoleSource();
+    const tcp = /^([\w.-]*|\[[0-9a-f:]+\]):(\d+)$/i.exec(spec);
+    let isSocketFile = false;
+    if (!tcp) {
+      try {
+        isSocketFile = statSync(spec).isSocket();
+      } catch {
+        return Promise.reject(new Error(`The console ${spec} does not exist: give host:port, a Unix socket or a log file.`));
+      }
+    }
+    if (!tcp && !isSocketFile) {
+      source.follow(spec);
+      return Promise.resolve(source);
+    }
+    return new Promise((resolve, reject) => {
+      const sock = tcp
+        ? createConnection({ host: tcp[1]?.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(tcp[2]) })
+        : createConnection(spec);
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`The console at ${spec} did not accept a connection within ${timeoutMs / 1000} s.`));
+      }, timeoutMs);
+      sock.once('connect', () => {
+        clearTimeout(timer);
+        source.socket = sock;
+        resolve(source);
+      });
+      sock.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new Error(`Cannot read the console at ${spec}: ${e.message}.`));
+      });
+      // Always read, never pause: a guest whose console is not drained stalls.
+      sock.on('data', (c: Buffer) => source.emit('data', c));
+      sock.on('close', () => source.emit('end'));
+      sock.on('error', () => undefined);
+    });
+  }
+
+  /** Reads the file from its current end on, each time it grows. */
+  private follow(path: string): void {
+    let offset = statSync(path).size;
+    let reading = false;
+    let again = false;
+    const readMore = (): void => {
+      if (this.closed) return;
+      if (reading) {
+        again = true;
+        return;
+      }
+      let size: number;
+      try {
+        size = statSync(path).size;
+      } catch {
+        return;
+      }
+      if (size < offset) offset = 0; // truncated and rewritten
+      if (size === offset) return;
+      reading = true;
+      const stream = createReadStream(path, { start: offset, end: size - 1 });
+      stream.on('data', (c) => this.emit('data', c as Buffer));
+      stream.on('close', () => {
+        offset = size;
+        reading = false;
+        if (again) {
+          again = false;
+          readMore();
+        }
+      });
+      stream.on('error', () => {
+        reading = false;
+      });
+    };
+    this.watcher = watch(path, readMore);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket?.destroy();
+    this.watcher?.close();
+  }
+}
