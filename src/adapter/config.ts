@@ -34,6 +34,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, C
   disks?: { path: string; mountpoint?: string }[];
   /** Ctrl+F5: run without gdb. */
   noDebug?: boolean;
+  /** Most console characters a second shown in the Debug Console (all go to the log). */
+  consoleRateLimit?: number;
 }
 
 export interface AttachArguments extends DebugProtocol.AttachRequestArguments, CommonArguments {
@@ -126,6 +128,7 @@ export function validateLaunch(raw: Raw): LaunchArguments {
     net: optNet(raw),
     disks: optDisks(raw, c.cwd),
     noDebug: optBool(raw, 'noDebug'),
+    consoleRateLimit: optInt(raw, 'consoleRateLimit', 1024, 1 << 30),
   };
 }
 

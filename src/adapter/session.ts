@@ -38,6 +38,7 @@ import {
   type LaunchArguments,
 } from './config';
 import { Reaper } from './reaper';
+import { OutputThrottle } from './outputThrottle';
 import { CrashWatcher } from '../crash/crashWatcher';
 import { Symbolizer, symbolizeReport } from '../crash/symbolizer';
 import { trapFromVector, type CrashFrame, type CrashReport } from '../crash/report';
@@ -188,6 +189,9 @@ export class UnikernelDebugSession extends DebugSession {
     try {
       const args = validateLaunch((raw ?? {}) as Record<string, unknown>);
       this.args = args;
+      if (args.consoleRateLimit) {
+        this.consoleOut = new OutputThrottle((text) => this.sendEvent(new OutputEvent(text, 'stdout')), { maxBytesPerSecond: args.consoleRateLimit });
+      }
       const kernelInfo = await readElfInfo(args.kernel, 'image');
       const problem = bootProblem(kernelInfo);
       if (problem) throw new ImageError(problem);
@@ -325,9 +329,11 @@ export class UnikernelDebugSession extends DebugSession {
 
   private onConsoleBytes(chunk: Buffer): void {
     const text = this.consoleDecoder.write(chunk).replace(/\r\n/g, '\n').replace(/\0/g, '');
-    if (text) this.sendEvent(new OutputEvent(text, 'stdout'));
+    if (text) this.consoleOut.push(text);
     this.crashWatcher?.push(chunk);
   }
+
+  private consoleOut = new OutputThrottle((text) => this.sendEvent(new OutputEvent(text, 'stdout')));
 
   private attachQemu(qemu: QemuInstance): void {
     this.qemu = qemu;
@@ -341,6 +347,7 @@ export class UnikernelDebugSession extends DebugSession {
     if (qemu.pid !== undefined) this.reaper?.release(qemu.pid);
     if (this.ending) return;
     await qemu.consoleDrained(2_000);
+    this.consoleOut.dispose();
     this.crashWatcher?.end();
     await Promise.all(this.consoleCrashes);
     if (this.ending) return;
@@ -536,6 +543,7 @@ export class UnikernelDebugSession extends DebugSession {
     this.reaper = undefined;
     this.consoleSource?.close();
     this.consoleSource = undefined;
+    this.consoleOut.dispose();
     this.crashWatcher?.end();
     this.crashWatcher = undefined;
     const symbolizer = this.symbolizer;
@@ -632,6 +640,8 @@ export class UnikernelDebugSession extends DebugSession {
       this.childNames.clear();
     }
     if (reason !== 'exception') this.crash = undefined;
+    // What the guest printed before it stopped comes before the stop.
+    this.consoleOut.flush();
     const ev = new StoppedEvent(reason, threadId, text) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
     if (reason === 'exception') ev.body.description = 'Unikernel crash';
