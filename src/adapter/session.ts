@@ -24,7 +24,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Gdb, GdbCommandError, type MiAsync } from '../mi/gdb';
 import * as mi from '../mi/commands';
 import type { FrameContext, MiFrame } from '../mi/commands';
-import { readElfInfo, symbolsProblem, bootProblem, ImageError, isThirtyTwoBitGuest, findSymbols } from '../qemu/elf';
+import { readElfInfo, symbolsProblem, bootProblem, mismatchProblem, ImageError, isThirtyTwoBitGuest, findSymbols, type ElfInfo } from '../qemu/elf';
 import { PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
 import { QemuInstance, QemuError } from '../qemu/instance';
 import { ConsoleSource } from '../qemu/consoleSource';
@@ -198,7 +198,7 @@ export class UnikernelDebugSession extends DebugSession {
       // A 32-bit image with its own DWARF is a 32-bit guest; without, it boots a 64-bit kernel (Unikraft).
       this.guestBits = isThirtyTwoBitGuest(kernelInfo) && !args.symbols && !debugFileFor(args.kernel) ? 32 : 64;
       const symbols = args.symbols ?? (kernelInfo.bits === 32 && this.guestBits === 64 ? (debugFileFor(args.kernel) ?? `${args.kernel}.dbg`) : args.kernel);
-      await this.checkSymbols(symbols, kernelInfo.bits === 32 && this.guestBits === 64 && !args.symbols);
+      await this.checkSymbols(symbols, kernelInfo.bits === 32 && this.guestBits === 64 && !args.symbols, kernelInfo);
       this.symbolsPath = symbols;
       const facts = await imageFacts(args.kernel, kernelInfo, symbols);
       const profile = args.platform ? PROFILES[args.platform] : detectPlatform(facts);
@@ -273,14 +273,14 @@ export class UnikernelDebugSession extends DebugSession {
     }
   }
 
-  private async checkSymbols(path: string, guessed: boolean): Promise<void> {
+  private async checkSymbols(path: string, guessed: boolean, image?: ElfInfo): Promise<void> {
     if (guessed && !existsSync(path)) {
       throw new ImageError(
         `The image is a 32-bit boot image and no 64-bit debug file was found next to it (looked for ${path}); set "symbols" to the ELF with debug info.`,
       );
     }
     const info = await readElfInfo(path, 'symbols file');
-    const problem = symbolsProblem(info, this.guestBits);
+    const problem = symbolsProblem(info, this.guestBits) ?? (image ? mismatchProblem(image, info) : undefined);
     if (problem) throw new ImageError(problem);
     if (!info.hasDebugInfo) {
       this.sendEvent(new OutputEvent(`${path} has no debug information: breakpoints by line and variables will not work. Build with -g.\n`, 'important'));

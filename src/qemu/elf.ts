@@ -16,6 +16,8 @@ export interface ElfInfo {
   multibootFlags?: number;
   /** The 32-bit entry of a PVH boot note (XEN_ELFNOTE_PHYS32_ENTRY), if the image has one. */
   pvhEntry?: number;
+  /** The GNU build id (hex), if the linker wrote one. */
+  buildId?: string;
   hasDebugInfo: boolean;
   /** A symbol table is present (a stripped image has none). */
   hasSymbols: boolean;
@@ -40,6 +42,7 @@ const MULTIBOOT_MAGIC = 0x1badb002;
 const SHT_SYMTAB = 2;
 const SHT_NOTE = 7;
 const XEN_ELFNOTE_PHYS32_ENTRY = 18;
+const NT_GNU_BUILD_ID = 3;
 
 async function openImage(path: string, role: string): Promise<FileHandle> {
   try {
@@ -89,8 +92,11 @@ export async function readElfInfo(path: string, role = 'image'): Promise<ElfInfo
     const sections = await readSections(fh, head, bits, size);
     if (sections === undefined) throw new ImageError(`The ${role} ${path} is truncated or damaged (its section table is outside the file).`);
     let pvhEntry: number | undefined;
+    let buildId: string | undefined;
     for (const s of sections.filter((x) => x.type === SHT_NOTE && x.size < 1 << 20)) {
-      pvhEntry ??= findPvhEntry(await readAt(fh, s.offset, s.size));
+      const notes = readNotes(await readAt(fh, s.offset, s.size));
+      pvhEntry ??= notes.pvhEntry;
+      buildId ??= notes.buildId;
     }
     return {
       path,
@@ -100,6 +106,7 @@ export async function readElfInfo(path: string, role = 'image'): Promise<ElfInfo
       multibootOffset,
       multibootFlags,
       pvhEntry,
+      buildId,
       hasDebugInfo: sections.some((s) => s.name === '.debug_info'),
       hasSymbols: sections.some((s) => s.type === SHT_SYMTAB),
       sectionNames: sections.map((s) => s.name),
@@ -135,8 +142,9 @@ async function readSections(fh: FileHandle, hdr: Buffer, bits: 32 | 64, size: nu
   }).filter((s) => s.type === 8 /* NOBITS */ || s.offset + s.size <= size || s.size === 0);
 }
 
-/** The PVH entry in a note section: name "Xen", type XEN_ELFNOTE_PHYS32_ENTRY, a 32-bit address. */
-function findPvhEntry(notes: Buffer): number | undefined {
+/** What the note sections say: the PVH entry ("Xen", XEN_ELFNOTE_PHYS32_ENTRY) and the GNU build id. */
+function readNotes(notes: Buffer): { pvhEntry?: number; buildId?: string } {
+  const out: { pvhEntry?: number; buildId?: string } = {};
   let off = 0;
   while (off + 12 <= notes.length) {
     const namesz = notes.readUInt32LE(off);
@@ -144,10 +152,28 @@ function findPvhEntry(notes: Buffer): number | undefined {
     const type = notes.readUInt32LE(off + 8);
     const nameStart = off + 12;
     const descStart = nameStart + ((namesz + 3) & ~3);
-    if (descStart + descsz > notes.length) return undefined;
+    if (descStart + descsz > notes.length) break;
     const name = notes.toString('latin1', nameStart, nameStart + Math.max(0, namesz - 1));
-    if (name === 'Xen' && type === XEN_ELFNOTE_PHYS32_ENTRY && descsz >= 4) return notes.readUInt32LE(descStart);
+    if (name === 'Xen' && type === XEN_ELFNOTE_PHYS32_ENTRY && descsz >= 4) out.pvhEntry ??= notes.readUInt32LE(descStart);
+    if (name === 'GNU' && type === NT_GNU_BUILD_ID) out.buildId ??= notes.toString('hex', descStart, descStart + descsz);
     off = descStart + ((descsz + 3) & ~3);
+  }
+  return out;
+}
+
+/** Why an image and a symbols file do not belong together, if they do not. */
+export function mismatchProblem(image: ElfInfo, symbols: ElfInfo): string | undefined {
+  if (image.path === symbols.path) return undefined;
+  if (image.buildId && symbols.buildId && image.buildId !== symbols.buildId) {
+    return `The symbols file ${symbols.path} does not match the image ${image.path} (their build ids differ): rebuild both, or point "symbols" at the debug file built with this image.`;
+  }
+  // A boot copy keeps the entry point (truncated to 32 bits when the copy is ELF32).
+  const mask = image.bits === 32 || symbols.bits === 32 ? 0xffffffffn : 0xffffffffffffffffn;
+  if ((image.entry & mask) !== (symbols.entry & mask)) {
+    return (
+      `The symbols file ${symbols.path} does not match the image ${image.path} (entry point 0x${symbols.entry.toString(16)} ` +
+      `instead of 0x${image.entry.toString(16)}): rebuild both, or point "symbols" at the debug file built with this image.`
+    );
   }
   return undefined;
 }

@@ -39,9 +39,17 @@ export interface QemuEvents {
   consoleClosed: [];
 }
 
-/** Makes a directory only this user can enter (mkdtemp creates it 0700). */
-export function makePrivateDir(prefix = 'unikernel-debug-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+/** The longest path a Unix socket address holds (sun_path is 108 bytes with its NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/**
+ * Makes a directory only this user can enter (mkdtemp creates it 0700). A TMPDIR too deep for
+ * Unix socket paths falls back to /tmp.
+ */
+export async function makePrivateDir(prefix = 'unikernel-debug-'): Promise<string> {
+  const longest = 'console.sock'.length + prefix.length + 8;
+  const base = tmpdir().length + longest < MAX_SOCKET_PATH ? tmpdir() : '/tmp';
+  return mkdtemp(join(base, prefix));
 }
 
 /** True when every path is a Unix socket some process listens on (from /proc/net/unix). */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KERNEL, Session, UK_IMAGE, assertNoLeftovers, sessionProcesses } from './helpers';
+import { KERNEL, Session, UK_IMAGE, assertNoLeftovers, marker, sessionProcesses } from './helpers';
 
 describe('launch errors', function () {
   let s: Session;
@@ -96,5 +96,38 @@ describe('console log', function () {
     await terminated;
     assert.match(readFileSync(log, 'utf8'), /fixture: boot ok[\s\S]*fixture: done counter=5/);
     assert.deepEqual(JSON.parse(readFileSync(`${log}.meta.json`, 'utf8')), { symbols: KERNEL, kernel: KERNEL, platform: 'generic' });
+  });
+});
+
+describe('symbols that do not belong to the image', function () {
+  it('are refused with the reason', async () => {
+    const before = sessionProcesses();
+    const s = new Session();
+    await s.start();
+    try {
+      await assert.rejects(s.dc.launchRequest({ kernel: KERNEL, symbols: '/usr/bin/true' } as never), /does not match the image .*(build ids differ|entry point)/);
+    } finally {
+      await s.stop();
+    }
+    assertNoLeftovers(before);
+  });
+});
+
+describe('a temporary directory too deep for Unix socket paths', function () {
+  it('does not stop a launch: the sockets go to /tmp instead', async () => {
+    const deep = join(mkdtempSync(join(tmpdir(), 'deep-')), 'd'.repeat(100));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(deep, { recursive: true });
+    const before = sessionProcesses();
+    const s = new Session({ TMPDIR: deep });
+    await s.start();
+    try {
+      const stop = await s.startTo('launch', { kernel: KERNEL }, [marker('compute')]);
+      assert.equal(stop.body.reason, 'breakpoint');
+    } finally {
+      await s.stop();
+      rmSync(deep, { recursive: true, force: true });
+    }
+    assertNoLeftovers(before);
   });
 });

@@ -42,8 +42,8 @@ export class Session {
   readonly dc: DebugClient;
   readonly output: DebugProtocol.OutputEvent[] = [];
 
-  constructor() {
-    this.dc = new DebugClient('node', ADAPTER, 'unikernel', { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, [RUN_TAG_VAR]: RUN_TAG } }, true);
+  constructor(env: Record<string, string> = {}) {
+    this.dc = new DebugClient('node', ADAPTER, 'unikernel', { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env, [RUN_TAG_VAR]: RUN_TAG } }, true);
     this.dc.on('output', (e: DebugProtocol.OutputEvent) => this.output.push(e));
   }
 
