@@ -288,7 +288,9 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   private async startGdb(args: CommonArguments, symbols: string | undefined): Promise<Gdb> {
+    const scale = Number(process.env.UNIKERNEL_DEBUG_TIMEOUT_SCALE);
     const gdb = await Gdb.start({
+      timeoutScale: Number.isFinite(scale) && scale > 0 ? scale : undefined,
       gdbPath: args.gdbPath,
       cwd: args.cwd,
       useInitFiles: args.gdbInitFiles,
@@ -351,7 +353,8 @@ export class UnikernelDebugSession extends DebugSession {
     this.crashWatcher?.end();
     await Promise.all(this.consoleCrashes);
     if (this.ending) return;
-    this.sendEvent(new OutputEvent(`${reason}\n`, 'console'));
+    // An exit status is the guest's own doing; a signal is not, and a person should hear of it.
+    this.sendEvent(new OutputEvent(`${reason}${code === null ? ' The debug session ends.' : ''}\n`, code === null ? 'important' : 'console'));
     this.sendEvent(new ExitedEvent(code ?? 0));
     await this.endSession();
   }

@@ -144,7 +144,7 @@ export class CrashView implements vscode.Disposable {
   readonly provider: CrashTreeProvider;
   readonly tree: vscode.TreeView<CrashNode>;
   private readonly cue: vscode.StatusBarItem;
-  private unseen = 0;
+  private readonly unseen = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly store: CrashStore) {
@@ -174,15 +174,16 @@ export class CrashView implements vscode.Disposable {
       void this.reveal(entry);
       return;
     }
-    this.unseen++;
-    this.tree.badge = { value: this.unseen, tooltip: `${this.unseen} new crash${this.unseen === 1 ? '' : 'es'}` };
+    this.unseen.add(entry.id);
+    const n = this.unseen.size;
+    this.tree.badge = { value: n, tooltip: `${n} new crash${n === 1 ? '' : 'es'}` };
     this.cue.text = `$(error) ${crashLabel(entry.report).slice(0, 60)}`;
-    this.cue.tooltip = `The unikernel crashed${this.unseen > 1 ? ` (${this.unseen} new crashes)` : ''}: click to show the Unikernel Crash Trace`;
+    this.cue.tooltip = `The unikernel crashed${n > 1 ? ` (${n} new crashes)` : ''}: click to show the Unikernel Crash Trace`;
     this.cue.show();
   }
 
   private seen(): void {
-    this.unseen = 0;
+    this.unseen.clear();
     this.tree.badge = undefined;
     this.cue.hide();
   }

@@ -15,6 +15,8 @@ export interface GdbOptions {
   useInitFiles?: boolean;
   /** Upper bound for one command's answer, unless the call gives its own. */
   commandTimeoutMs?: number;
+  /** Multiplies every command's bound (tests shorten them to see a hung gdb quickly). */
+  timeoutScale?: number;
   /** Called with the pid right after spawning, so the caller can make sure it dies with the session. */
   onSpawn?: (pid: number) => void;
 }
@@ -72,12 +74,14 @@ export class Gdb extends EventEmitter<GdbEvents> {
   private exited: string | undefined;
   private stderrTail = '';
   private readonly commandTimeoutMs: number;
+  private readonly timeoutScale: number;
   /** Console text is attributed to the oldest command still waiting: gdb answers in order. */
   private readonly order: number[] = [];
 
   private constructor(private readonly proc: ResultPromise, opts: GdbOptions) {
     super();
     this.commandTimeoutMs = opts.commandTimeoutMs ?? 15_000;
+    this.timeoutScale = opts.timeoutScale ?? 1;
     const parser = new MiStreamParser((rec) => this.onRecord(rec));
     proc.stdout?.on('data', (chunk: Buffer) => parser.push(chunk));
     proc.stderr?.on('data', (chunk: Buffer) => {
@@ -135,6 +139,11 @@ export class Gdb extends EventEmitter<GdbEvents> {
     return this.proc.pid;
   }
 
+  /** The process itself still runs (it may already be declared gone, e.g. hung and being killed). */
+  private get running(): boolean {
+    return this.proc.pid !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
   get isAlive(): boolean {
     return this.exited === undefined;
   }
@@ -148,13 +157,19 @@ export class Gdb extends EventEmitter<GdbEvents> {
    * Sends one MI command (without token) and resolves with its result record. ^error rejects with
    * GdbCommandError carrying gdb's message.
    */
-  send(command: string, timeoutMs = this.commandTimeoutMs): Promise<MiResult> {
+  send(command: string, timeout = this.commandTimeoutMs): Promise<MiResult> {
     if (this.exited !== undefined) return Promise.reject(new GdbProcessError(this.exited));
+    const timeoutMs = timeout * this.timeoutScale;
     const token = this.nextToken++;
     return new Promise<MiResult>((resolve, reject) => {
       const timer = setTimeout(() => {
+        // gdb answers in order: one command without an answer means none will come. A hung gdb is
+        // ended, so that the session ends with a reason instead of hanging with it.
         this.settle(token);
-        reject(new GdbProcessError(`gdb did not answer \`${command.split(' ')[0]}\` within ${Math.round(timeoutMs / 1000)} s.`));
+        const reason = `gdb stopped answering (no reply to \`${command.split(' ')[0]}\` within ${Math.round(timeoutMs / 1000)} s).`;
+        reject(new GdbProcessError(reason));
+        this.markExited(reason);
+        this.kill();
       }, timeoutMs);
       this.pending.set(token, { command, resolve, reject, timer, console: [] });
       this.order.push(token);
@@ -164,7 +179,7 @@ export class Gdb extends EventEmitter<GdbEvents> {
 
   /** Ends gdb: asks politely, then kills its process group. Resolves when it is gone. */
   async dispose(graceMs = 500): Promise<void> {
-    if (this.exited !== undefined) return;
+    if (!this.running) return;
     const gone = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
     this.proc.stdin?.end();
     const timer = setTimeout(() => this.kill(), graceMs);
@@ -175,7 +190,7 @@ export class Gdb extends EventEmitter<GdbEvents> {
   /** Immediate SIGKILL of gdb's process group. */
   kill(): void {
     const pid = this.proc.pid;
-    if (pid === undefined || this.exited !== undefined) return;
+    if (pid === undefined || !this.running) return;
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {

@@ -1,0 +1,69 @@
+/**
+ * Faults: QEMU or gdb killed, gdb hanging. Each ends the session with a sentence a person can act
+ * on, and leaves no process behind.
+ */
+import assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { KERNEL, STOP_TIMEOUT, Session, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+
+function newPid(before: Map<number, string>, pattern: RegExp): number {
+  const found = [...sessionProcesses()].find(([pid, cmd]) => !before.has(pid) && pattern.test(cmd));
+  assert.ok(found, `a process matching ${pattern}`);
+  return found[0];
+}
+
+const QEMU = /^\S*qemu-system/;
+const GDB = /^\S*gdb /;
+
+describe('faults end the session cleanly', function () {
+  let s: Session;
+  let before: Map<number, string>;
+
+  beforeEach(async () => {
+    before = sessionProcesses();
+    // Shorter bounds, so that a hung gdb is found out in a second or two.
+    s = new Session({ UNIKERNEL_DEBUG_TIMEOUT_SCALE: '0.1' });
+    await s.start();
+  });
+
+  afterEach(async () => {
+    await s.stop();
+    assertNoLeftovers(before);
+  });
+
+  async function running(): Promise<void> {
+    await s.startTo('launch', { kernel: KERNEL, cmdline: 'mode=spin', stopAtEntry: 'spin_forever' }, []);
+    await s.dc.continueRequest({ threadId: 1 });
+  }
+
+  async function stopped(): Promise<void> {
+    await s.startTo('launch', { kernel: KERNEL }, [marker('compute')]);
+  }
+
+  for (const [state, reach] of [['running', running], ['stopped', stopped]] as const) {
+    it(`QEMU killed while the guest is ${state}`, async () => {
+      await reach();
+      const terminated = s.dc.waitForEvent('terminated', STOP_TIMEOUT);
+      process.kill(newPid(before, QEMU), 'SIGKILL');
+      await terminated;
+      assert.match(s.text('important'), /QEMU was killed by SIGKILL.*The debug session ends/);
+    });
+
+    it(`gdb killed while the guest is ${state}`, async () => {
+      await reach();
+      const terminated = s.dc.waitForEvent('terminated', STOP_TIMEOUT);
+      process.kill(newPid(before, GDB), 'SIGKILL');
+      await terminated;
+      assert.match(s.text('important'), /gdb was killed by SIGKILL.*The debug session ends/);
+    });
+  }
+
+  it('gdb that stops answering', async () => {
+    await stopped();
+    const terminated = s.dc.waitForEvent('terminated', STOP_TIMEOUT);
+    process.kill(newPid(before, GDB), 'SIGSTOP');
+    await assert.rejects(s.dc.stackTraceRequest({ threadId: 1 }) as Promise<DebugProtocol.StackTraceResponse>, /gdb stopped answering/);
+    await terminated;
+    assert.match(s.text('important'), /gdb stopped answering/);
+  });
+});
