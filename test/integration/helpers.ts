@@ -151,6 +151,8 @@ export class Session {
  */
 const RUN_TAG_VAR = 'UNIKERNEL_DEBUG_TEST_RUN';
 const RUN_TAG = `${process.pid}-${Date.now()}`;
+/** The environment that marks a process as started by this test run. */
+export const RUN_ENV: Record<string, string> = { [RUN_TAG_VAR]: RUN_TAG };
 
 function hasRunTag(pid: string): boolean {
   try {
