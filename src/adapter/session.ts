@@ -312,6 +312,8 @@ export class UnikernelDebugSession extends DebugSession {
     // Code comes from the ELF, not the target: at -S a multiboot image is not in guest memory yet,
     // and gdb would otherwise place function breakpoints before the prologue, with garbage arguments.
     await mi.gdbSet(gdb, 'trust-readonly-sections', 'on');
+    // A unikernel's main has the boot code below it: show it, it is part of the story.
+    await mi.gdbSet(gdb, 'backtrace past-main', 'on');
     // Each vCPU is a gdb thread; printing the guest's own arch keeps 64-bit registers after the 32-bit boot code.
     if (this.guestBits === 64) await mi.gdbSet(gdb, 'architecture', 'i386:x86-64');
     for (const cmd of args.setupCommands ?? []) await mi.cliCommand(gdb, cmd);
