@@ -3,22 +3,11 @@
  * changing a variable, and the breakpoint line gdb really used.
  */
 import assert from 'node:assert/strict';
-import { KERNEL, STOP_TIMEOUT, Session, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+import { KERNEL, STOP_TIMEOUT, Session, marker, withSession } from './helpers';
 
 describe('session control', function () {
   let s: Session;
-  let before: Map<number, string>;
-
-  beforeEach(async () => {
-    before = sessionProcesses();
-    s = new Session();
-    await s.start();
-  });
-
-  afterEach(async () => {
-    await s.stop();
-    assertNoLeftovers(before);
-  });
+  withSession((session) => (s = session));
 
   it('shows one thread per vCPU', async () => {
     const stop = await s.startTo('launch', { kernel: KERNEL, cpus: 2 }, [marker('compute')]);

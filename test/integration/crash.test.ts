@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { KERNEL, STOP_TIMEOUT, Session, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+import { KERNEL, STOP_TIMEOUT, Session, marker, withSession } from './helpers';
 
 interface CrashEventBody {
   report: { platform: string; kind: string; message: string; line: number; registers: Record<string, string>; frames: { address: string; function?: string; file?: string; line?: number }[] };
@@ -12,20 +12,11 @@ interface CrashEventBody {
 
 describe('live crashes stop the session where they happen', function () {
   let s: Session;
-  let before: Map<number, string>;
   const crashEvents: CrashEventBody[] = [];
-
-  beforeEach(async () => {
-    before = sessionProcesses();
+  withSession((session) => {
+    s = session;
     crashEvents.length = 0;
-    s = new Session();
     s.dc.on('unikernelCrash', (e: DebugProtocol.Event) => crashEvents.push(e.body as CrashEventBody));
-    await s.start();
-  });
-
-  afterEach(async () => {
-    await s.stop();
-    assertNoLeftovers(before);
   });
 
   async function crashStop(mode: string): Promise<{ stop: DebugProtocol.StoppedEvent; frames: DebugProtocol.StackFrame[]; info: DebugProtocol.ExceptionInfoResponse }> {
@@ -91,20 +82,11 @@ describe('live crashes stop the session where they happen', function () {
 
 describe('a crash only the console shows', function () {
   let s: Session;
-  let before: Map<number, string>;
   const crashEvents: CrashEventBody[] = [];
-
-  beforeEach(async () => {
-    before = sessionProcesses();
+  withSession((session) => {
+    s = session;
     crashEvents.length = 0;
-    s = new Session();
     s.dc.on('unikernelCrash', (e: DebugProtocol.Event) => crashEvents.push(e.body as CrashEventBody));
-    await s.start();
-  });
-
-  afterEach(async () => {
-    await s.stop();
-    assertNoLeftovers(before);
   });
 
   it('pauses a guest that panicked and stayed alive, with the console\'s report', async () => {
@@ -139,18 +121,7 @@ describe('a crash only the console shows', function () {
 
 describe('a triple fault', function () {
   let s: Session;
-  let before: Map<number, string>;
-
-  beforeEach(async () => {
-    before = sessionProcesses();
-    s = new Session();
-    await s.start();
-  });
-
-  afterEach(async () => {
-    await s.stop();
-    assertNoLeftovers(before);
-  });
+  withSession((session) => (s = session));
 
   it('stops at the faulting instruction instead of looking like a clean exit', async () => {
     const stop = await s.startTo('launch', { kernel: KERNEL, cmdline: 'mode=triple' }, []);

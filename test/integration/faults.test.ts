@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { KERNEL, STOP_TIMEOUT, Session, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+import { KERNEL, STOP_TIMEOUT, Session, assertNoLeftovers, marker, sessionProcesses, withSession } from './helpers';
 
 function newPid(before: Map<number, string>, pattern: RegExp): number {
   const found = [...sessionProcesses()].find(([pid, cmd]) => !before.has(pid) && pattern.test(cmd));
@@ -18,18 +18,11 @@ const GDB = /^\S*gdb /;
 describe('faults end the session cleanly', function () {
   let s: Session;
   let before: Map<number, string>;
-
-  beforeEach(async () => {
-    before = sessionProcesses();
+  withSession((session, b) => {
+    s = session;
+    before = b;
     // Shorter bounds, so that a hung gdb is found out in a second or two.
-    s = new Session({ UNIKERNEL_DEBUG_TIMEOUT_SCALE: '0.1' });
-    await s.start();
-  });
-
-  afterEach(async () => {
-    await s.stop();
-    assertNoLeftovers(before);
-  });
+  }, { UNIKERNEL_DEBUG_TIMEOUT_SCALE: '0.1' });
 
   async function running(): Promise<void> {
     await s.startTo('launch', { kernel: KERNEL, cmdline: 'mode=spin', stopAtEntry: 'spin_forever' }, []);

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { KERNEL, Session, assertNoLeftovers, sessionProcesses } from './helpers';
+import { KERNEL, Session, withSession } from './helpers';
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -12,18 +12,7 @@ function rssMiB(pid: number): number {
 
 describe('a console flood', function () {
   let s: Session;
-  let before: Map<number, string>;
-
-  beforeEach(async () => {
-    before = sessionProcesses();
-    s = new Session();
-    await s.start();
-  });
-
-  afterEach(async () => {
-    await s.stop();
-    assertNoLeftovers(before);
-  });
+  withSession((session) => (s = session));
 
   it('is summarised in the Debug Console while the adapter keeps answering, with bounded memory', async () => {
     await s.startTo('launch', { kernel: KERNEL, cmdline: 'mode=flood', stopAtEntry: 'flood', consoleRateLimit: 4096 }, []);

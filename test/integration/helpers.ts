@@ -187,3 +187,22 @@ export function assertNoLeftovers(before: Map<number, string>): void {
   const left = [...sessionProcesses()].filter(([pid]) => !before.has(pid));
   assert.deepEqual(left, [], `processes left behind:\n${left.map(([p, c]) => `${p} ${c}`).join('\n')}`);
 }
+
+/**
+ * The hooks every session test needs: a fresh client on the real adapter before each test, and
+ * after it the check that nothing the test started is left running.
+ */
+export function withSession(use: (s: Session, before: Map<number, string>) => void, env: Record<string, string> = {}): void {
+  let session: Session;
+  let before: Map<number, string>;
+  beforeEach(async () => {
+    before = sessionProcesses();
+    session = new Session(env);
+    use(session, before);
+    await session.start();
+  });
+  afterEach(async () => {
+    await session.stop();
+    assertNoLeftovers(before);
+  });
+}

@@ -4,21 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { KERNEL, Session, UK_DBG, UK_IMAGE, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+import { KERNEL, Session, UK_DBG, UK_IMAGE, assertNoLeftovers, marker, sessionProcesses, withSession } from './helpers';
 
 describe('launch: F5 to a breakpoint in the fixture unikernel', function () {
   let s: Session;
   let before: Map<number, string>;
-
-  beforeEach(async () => {
-    before = sessionProcesses();
-    s = new Session();
-    await s.start();
-  });
-
-  afterEach(async () => {
-    await s.stop();
-    assertNoLeftovers(before);
+  withSession((session, b) => {
+    s = session;
+    before = b;
   });
 
   it('stops at a breakpoint in compute with a named, sourced stack and the console in the Debug Console', async () => {

@@ -4,22 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { KERNEL, STOP_TIMEOUT, Session, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+import { KERNEL, STOP_TIMEOUT, Session, marker, withSession } from './helpers';
 
 describe('low-level debugging', function () {
   let s: Session;
-  let before: Map<number, string>;
-
-  beforeEach(async () => {
-    before = sessionProcesses();
-    s = new Session();
-    await s.start();
-  });
-
-  afterEach(async () => {
-    await s.stop();
-    assertNoLeftovers(before);
-  });
+  withSession((session) => (s = session));
 
   async function stopAt(name: string, extra: Record<string, unknown> = {}): Promise<{ tid: number; frames: DebugProtocol.StackFrame[] }> {
     const stop = await s.startTo('launch', { kernel: KERNEL, ...extra }, [marker(name)]);

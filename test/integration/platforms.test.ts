@@ -5,22 +5,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { BUILD, Session, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+import { BUILD, Session, marker, withSession } from './helpers';
 
 describe('platform profiles', function () {
   let s: Session;
-  let before: Map<number, string>;
-
-  beforeEach(async () => {
-    before = sessionProcesses();
-    s = new Session();
-    await s.start();
-  });
-
-  afterEach(async () => {
-    await s.stop();
-    assertNoLeftovers(before);
-  });
+  withSession((session) => (s = session));
 
   async function evaluate(frameId: number, expression: string): Promise<string> {
     return (await s.dc.evaluateRequest({ expression, frameId, context: 'watch' })).body.result;

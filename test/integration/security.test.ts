@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { KERNEL, Session, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+import { KERNEL, Session, assertNoLeftovers, marker, sessionProcesses, withSession } from './helpers';
 
 /** Socket inodes a process holds open. */
 function socketInodes(pid: number): Set<string> {
@@ -35,16 +35,9 @@ function tcpListeners(): Map<string, string> {
 describe('security', function () {
   let s: Session;
   let before: Map<number, string>;
-
-  beforeEach(async () => {
-    before = sessionProcesses();
-    s = new Session();
-    await s.start();
-  });
-
-  afterEach(async () => {
-    await s.stop();
-    assertNoLeftovers(before);
+  withSession((session, b) => {
+    s = session;
+    before = b;
   });
 
   it('QEMU and gdb listen on no TCP port at all', async () => {
