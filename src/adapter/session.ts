@@ -41,8 +41,9 @@ import { Reaper } from './reaper';
 import { OutputThrottle } from './outputThrottle';
 import { CrashWatcher } from '../crash/crashWatcher';
 import { Symbolizer, symbolizeReport } from '../crash/symbolizer';
-import { trapFromVector, type CrashFrame, type CrashReport } from '../crash/report';
+import type { CrashFrame, CrashReport } from '../crash/report';
 import { CRASH_PATHS, EXCEPTION_FILTERS, formatTrace, type CrashPath } from './crashPaths';
+import { rebuildTrapFrames } from './trapFrame';
 import { addressIn, parseMemoryReference, readMemory, writeMemory } from './memory';
 import { disassemble } from './disassembly';
 import { decodeEflags, groupRegisters } from './registers';
@@ -712,7 +713,7 @@ export class UnikernelDebugSession extends DebugSession {
         // Stopped on the handler's first instruction, its argument is still in the first ABI register.
         const atEntry = await mi.dataEvaluateExpression(gdb, `(unsigned long)$pc == (unsigned long)&${path.symbol}`, at).catch(() => '0');
         const trapFrame = atEntry === '1' ? `((__typeof__(${path.trapFrame}))$rdi)` : path.trapFrame;
-        const rebuilt = await this.rebuildTrapFrames(gdb, trapFrame, at);
+        const rebuilt = await rebuildTrapFrames(gdb, trapFrame, at, await this.getSymbolizer());
         if (rebuilt) {
           registers = rebuilt.registers;
           frames = [...rebuilt.frames, ...frames];
@@ -799,53 +800,6 @@ export class UnikernelDebugSession extends DebugSession {
       if (/ABORT|PANIC|panic|FATAL|Fatal error|CRIT|[Aa]ssert|trap|Stack corruption/.test(text)) return text;
     }
     return undefined;
-  }
-
-  /**
-   * A trap handler runs where gdb cannot unwind past it: read the saved rip/rsp/rbp from its trap
-   * frame and walk the frame-pointer chain of the code that faulted.
-   */
-  private async rebuildTrapFrames(
-    gdb: Gdb,
-    trapFrame: string,
-    at: FrameContext,
-  ): Promise<{ registers: Record<string, string>; frames: CrashFrame[]; trap?: { kind: string; name: string } } | undefined> {
-    const read = (expr: string): Promise<bigint | undefined> =>
-      mi
-        .dataEvaluateExpression(gdb, `(unsigned long)(${expr})`, at)
-        .then((v) => (/^\d+$/.test(v) ? BigInt(v) : undefined))
-        .catch(() => undefined);
-    const [rip, rsp, rbp, cr2, rflags, trapnum, ec] = await Promise.all(
-      ['rip', 'rsp', 'rbp', 'cr2', 'rflags', 'trapnum', 'ec'].map((r) => read(`${trapFrame}->${r}`)),
-    );
-    if (rip === undefined) return undefined;
-    const trap = trapnum !== undefined && trapnum < 32n ? trapFromVector(Number(trapnum)) : undefined;
-    const registers: Record<string, string> = { rip: hex(rip) };
-    if (ec !== undefined) registers.ec = hex(ec);
-    if (rsp !== undefined) registers.rsp = hex(rsp);
-    if (rbp !== undefined) registers.rbp = hex(rbp);
-    if (rflags !== undefined) registers.rflags = hex(rflags);
-    if (cr2 !== undefined) registers.cr2 = hex(cr2);
-    const pcs: { address: bigint; returnAddress: boolean }[] = [{ address: rip, returnAddress: false }];
-    let fp = rbp;
-    for (let depth = 0; fp && depth < 64; depth++) {
-      const [ret, next] = await Promise.all([read(`*(unsigned long *)${fp + 8n}`), read(`*(unsigned long *)${fp}`)]);
-      if (!ret || next === undefined) break;
-      pcs.push({ address: ret, returnAddress: true });
-      if (next <= fp) break;
-      fp = next;
-    }
-    const symbolizer = await this.getSymbolizer();
-    const resolved = symbolizer
-      ? await symbolizer.symbolize(pcs.map((p) => ({ address: p.address, isReturnAddress: p.returnAddress }))).catch(() => undefined)
-      : undefined;
-    const frames = pcs.map((p, i): CrashFrame => {
-      const r = resolved?.[i];
-      return { address: hex(p.address), function: r?.function, file: r?.file, line: r?.line, returnAddress: p.returnAddress || undefined };
-    });
-    // Frames past the image's own code (the boot stub's zeroed frame pointer, garbage) end the walk.
-    const end = frames.findIndex((f, i) => i > 0 && !f.function);
-    return { registers, frames: end > 0 ? frames.slice(0, end) : frames, trap };
   }
 
   private syntheticFrame(threadId: number, f: CrashFrame, trapFrame: string | undefined): DebugProtocol.StackFrame {
@@ -1509,7 +1463,6 @@ export class UnikernelDebugSession extends DebugSession {
   }
 }
 
-const hex = (n: bigint): string => `0x${n.toString(16)}`;
 
 /** `0x0000000000101234` → `0x101234`; anything not hex stays as it is. */
 function hexAddress(text: string): string {
