@@ -1220,7 +1220,12 @@ export class UnikernelDebugSession extends DebugSession {
    * What one more (pipelined) look at each variable gives: character arrays as strings, the way gdb
    * prints them, and the address of aggregates for the memory view. Pointers carry their address already.
    */
-  private async decorate(gdb: Gdb, vars: DebugProtocol.Variable[], at: FrameContext | undefined): Promise<DebugProtocol.Variable[]> {
+  private async decorate(
+    gdb: Gdb,
+    vars: DebugProtocol.Variable[],
+    at: FrameContext | undefined,
+    addresses = true,
+  ): Promise<DebugProtocol.Variable[]> {
     await Promise.all(
       vars.map(async (v) => {
         if (isPointerType(v.type)) {
@@ -1229,9 +1234,10 @@ export class UnikernelDebugSession extends DebugSession {
           return;
         }
         if (!v.evaluateName || v.variablesReference === 0) return;
+        // Members of an expanded struct skip the address look-up: it would cost a round trip each.
         const [text, addr] = await Promise.all([
           v.type && CHAR_ARRAY.test(v.type) ? mi.dataEvaluateExpression(gdb, v.evaluateName, at).catch(() => undefined) : undefined,
-          mi.dataEvaluateExpression(gdb, `&(${v.evaluateName})`, at).catch(() => undefined),
+          addresses ? mi.dataEvaluateExpression(gdb, `&(${v.evaluateName})`, at).catch(() => undefined) : undefined,
         ]);
         if (text !== undefined) v.value = text;
         const a = addressIn(addr);
@@ -1277,7 +1283,7 @@ export class UnikernelDebugSession extends DebugSession {
         evaluateName,
         variablesReference: ch.numchild > 0 || ch.dynamic ? this.vars.add({ kind: 'varobj', name: ch.name, evaluateName, at, type: ch.type }) : 0,
       };
-    }), at);
+    }), at, false);
   }
 
   /** Register values of one frame, fetched once per stop. */
