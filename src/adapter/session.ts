@@ -363,6 +363,8 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   private async connect(gdb: Gdb, target: string): Promise<void> {
+    // Nobody listening is an answer: say it now, not after gdb's 15 s of retrying.
+    await mi.gdbSet(gdb, 'tcp auto-retry', 'off').catch(() => undefined);
     try {
       await mi.targetSelectRemote(gdb, target);
     } catch (e) {

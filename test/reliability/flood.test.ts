@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { KERNEL, Session, withSession } from './helpers';
+import { KERNEL, Session, withSession } from '../integration/helpers';
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
-import { ADAPTER, KERNEL, STOP_TIMEOUT, assertNoLeftovers, marker, sessionProcesses, RUN_ENV } from './helpers';
+import { ADAPTER, KERNEL, STOP_TIMEOUT, assertNoLeftovers, marker, sessionProcesses, RUN_ENV } from '../integration/helpers';
 
 const CYCLES = Number(process.env.UNIKERNEL_DEBUG_CYCLES ?? 100);
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
-import { KERNEL, Session, assertNoLeftovers, marker, sessionProcesses } from './helpers';
+import { KERNEL, Session, assertNoLeftovers, marker, sessionProcesses } from '../integration/helpers';
 
 /** The private directory of the one session QEMU started after `before`. */
 function privateDirOfNewQemu(before: Map<number, string>): string {
