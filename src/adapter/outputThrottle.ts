@@ -16,6 +16,8 @@ export class OutputThrottle {
   private windowStart = Date.now();
   private windowBytes = 0;
   private dropped = 0;
+  /** When the last summary of left-out text was sent: at most one a second. */
+  private lastNote = 0;
   private readonly maxBytesPerSecond: number;
   private readonly flushMs: number;
 
@@ -51,18 +53,19 @@ export class OutputThrottle {
     this.timer = undefined;
     let text = this.pending;
     this.pending = '';
-    if (this.dropped > 0 && Date.now() - this.windowStart >= 1000 - this.flushMs) {
+    if (this.dropped > 0 && Date.now() - this.lastNote >= 1000) {
+      this.lastNote = Date.now();
       if (text && !text.endsWith('\n')) text += '\n';
       text += `[… ${this.dropped} characters of console output not shown here: the guest writes faster than the Debug Console can show; all of it is in the console log]\n`;
       this.dropped = 0;
     }
     if (text) this.send(text);
     // Keep the summary coming while a flood goes on.
-    if (this.dropped > 0) this.timer = setTimeout(() => this.flush(), Math.max(this.flushMs, 1000 - (Date.now() - this.windowStart)));
+    if (this.dropped > 0) this.timer = setTimeout(() => this.flush(), Math.max(this.flushMs, 1000 - (Date.now() - this.lastNote)));
   }
 
   dispose(): void {
-    if (this.dropped > 0) this.windowStart = 0;
+    if (this.dropped > 0) this.lastNote = 0;
     this.flush();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

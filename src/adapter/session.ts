@@ -23,6 +23,7 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Gdb, GdbCommandError, type MiAsync } from '../mi/gdb';
 import * as mi from '../mi/commands';
+import { miQuote } from '../mi/quote';
 import type { FrameContext, MiFrame } from '../mi/commands';
 import { readElfInfo, symbolsProblem, bootProblem, mismatchProblem, ImageError, isThirtyTwoBitGuest, findSymbols, type ElfInfo } from '../qemu/elf';
 import { PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
@@ -107,6 +108,8 @@ function hexValue(value: string, type: string | undefined): string {
 
 export class UnikernelDebugSession extends DebugSession {
   private gdb: Gdb | undefined;
+  /** A gdb started before the configuration is known, to have it ready sooner. */
+  private earlyGdb: Promise<Gdb> | undefined;
   private qemu: QemuInstance | undefined;
   private reaper: Reaper | undefined;
   private isAttach = false;
@@ -155,6 +158,10 @@ export class UnikernelDebugSession extends DebugSession {
   // ---- lifecycle --------------------------------------------------------------------------------
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    // gdb takes ~100 ms to start: start a default one now, while VS Code prepares the launch.
+    this.reaper ??= Reaper.start();
+    this.earlyGdb = this.spawnGdb({});
+    this.earlyGdb.catch(() => undefined);
     response.body = {
       supportsConfigurationDoneRequest: true,
       supportsFunctionBreakpoints: true,
@@ -209,7 +216,7 @@ export class UnikernelDebugSession extends DebugSession {
       if (args.consoleLog) await writeConsoleLogMeta(args.consoleLog, { symbols, kernel: args.kernel, platform: profile.name });
       this.sendEvent(new OutputEvent(`${profile.label}${args.platform ? '' : ' (detected)'}: booting ${args.kernel}${args.noDebug ? ' without the debugger' : ''}\n`, 'console'));
 
-      this.reaper = Reaper.start();
+      this.reaper ??= Reaper.start();
       const guest = { kernel: args.kernel, cmdline: args.cmdline, net: args.net, disks: args.disks };
       const startQemu = QemuInstance.start({
         kernel: args.kernel,
@@ -225,6 +232,8 @@ export class UnikernelDebugSession extends DebugSession {
       });
       if (args.noDebug) {
         // Ctrl+F5: the guest runs once configuration is done; the console and crash trace still work.
+        await this.earlyGdb?.then((g) => g.dispose(), () => undefined);
+        this.earlyGdb = undefined;
         this.attachQemu(await startQemu);
         this.runState = 'stopped';
         this.sendResponse(response);
@@ -263,7 +272,7 @@ export class UnikernelDebugSession extends DebugSession {
         this.watchConsole();
         source.on('data', (chunk) => this.onConsoleBytes(chunk));
       }
-      this.reaper = Reaper.start();
+      this.reaper ??= Reaper.start();
       const gdb = await this.startGdb(args, args.symbols);
       await this.connect(gdb, target);
       this.sendResponse(response);
@@ -288,16 +297,34 @@ export class UnikernelDebugSession extends DebugSession {
     }
   }
 
-  private async startGdb(args: CommonArguments, symbols: string | undefined): Promise<Gdb> {
+  private spawnGdb(args: CommonArguments): Promise<Gdb> {
     const scale = Number(process.env.UNIKERNEL_DEBUG_TIMEOUT_SCALE);
-    const gdb = await Gdb.start({
+    return Gdb.start({
       timeoutScale: Number.isFinite(scale) && scale > 0 ? scale : undefined,
       gdbPath: args.gdbPath,
-      cwd: args.cwd,
       useInitFiles: args.gdbInitFiles,
       onSpawn: (pid) => this.reaper?.guard(pid),
     });
+  }
+
+  /** The gdb started at initialize serves when the configuration asks for the default one. */
+  private async takeGdb(args: CommonArguments): Promise<Gdb> {
+    const early = this.earlyGdb;
+    this.earlyGdb = undefined;
+    const wantsDefault = !args.gdbPath && !args.gdbInitFiles;
+    if (early && wantsDefault) {
+      const gdb = await early.catch(() => undefined);
+      if (gdb?.isAlive) return gdb;
+    } else if (early) {
+      void early.then((g) => g.dispose(), () => undefined);
+    }
+    return this.spawnGdb(args);
+  }
+
+  private async startGdb(args: CommonArguments, symbols: string | undefined): Promise<Gdb> {
+    const gdb = await this.takeGdb(args);
     this.gdb = gdb;
+    if (args.cwd) await gdb.send(`-environment-cd ${miQuote(args.cwd)}`);
     gdb.on('exec', (rec) => this.onExec(rec));
     // Console text no command asked for is gdb narrating stops ("Breakpoint 2, compute (…)"), which
     // VS Code shows better itself; warnings and errors come on the log stream.
@@ -536,6 +563,9 @@ export class UnikernelDebugSession extends DebugSession {
   private async teardown(): Promise<void> {
     this.ending = true;
     this.runState = 'ended';
+    const early = this.earlyGdb;
+    this.earlyGdb = undefined;
+    await early?.then((g) => g.dispose(), () => undefined);
     const gdb = this.gdb;
     const qemu = this.qemu;
     this.gdb = undefined;
