@@ -84,6 +84,8 @@ function hitConditionToIgnoreCount(hit: string | undefined): number | undefined 
 type RunState = 'starting' | 'stopped' | 'running' | 'ended';
 
 const DEFAULT_STACK_LEVELS = 20;
+/** Frames fetched at every stop before VS Code asks (it asks for 1, then 20). */
+const PREFETCH_FRAMES = 20;
 
 /** A frame as DAP sees it: a gdb frame, or one rebuilt from a trap frame (gdb cannot select it). */
 interface FrameRef extends FrameContext {
@@ -678,6 +680,7 @@ export class UnikernelDebugSession extends DebugSession {
       this.childNames.clear();
     }
     if (reason !== 'exception') this.crash = undefined;
+    this.prefetch(threadId);
     // What the guest printed before it stopped comes before the stop.
     this.consoleOut.flush();
     const ev = new StoppedEvent(reason, threadId, text) as DebugProtocol.StoppedEvent;
@@ -685,6 +688,30 @@ export class UnikernelDebugSession extends DebugSession {
     if (reason === 'exception') ev.body.description = 'Unikernel crash';
     this.sendEvent(ev);
   }
+
+  /**
+   * What VS Code asks for after every stop (threads, the top of the stack, the top frame's locals)
+   * is asked of gdb at once, in one pipelined burst, and kept until the guest runs again.
+   */
+  private prefetch(threadId: number): void {
+    const gdb = this.gdb;
+    this.stopCache = { frames: new Map(), locals: new Map() };
+    if (!gdb) return;
+    const keep = <T>(p: Promise<T>): Promise<T> => {
+      p.catch(() => undefined);
+      return p;
+    };
+    this.stopCache.threads = keep(mi.threadInfo(gdb));
+    this.stopCache.frames.set(threadId, keep(mi.stackListFrames(gdb, threadId, 0, PREFETCH_FRAMES)));
+    this.stopCache.locals.set(`${threadId}:0`, keep(mi.stackListVariables(gdb, { threadId, level: 0 })));
+  }
+
+  private stopCache: {
+    threads?: Promise<{ threads: mi.MiThread[] }>;
+    /** Frames 0..PREFETCH_FRAMES of a thread. */
+    frames: Map<number, Promise<MiFrame[]>>;
+    locals: Map<string, Promise<mi.MiVariable[]>>;
+  } = { frames: new Map(), locals: new Map() };
 
   // ---- crashes ----------------------------------------------------------------------------------
 
@@ -910,6 +937,7 @@ export class UnikernelDebugSession extends DebugSession {
   private async resume(command: () => Promise<unknown>): Promise<void> {
     const stale = this.varobjs;
     this.varobjs = [];
+    this.stopCache = { frames: new Map(), locals: new Map() };
     this.frames.clear();
     this.vars.clear();
     this.registerCache.clear();
@@ -1149,7 +1177,7 @@ export class UnikernelDebugSession extends DebugSession {
     const gdb = this.gdb;
     if (gdb && this.runState === 'stopped') {
       try {
-        const { threads } = await mi.threadInfo(gdb);
+        const { threads } = await (this.stopCache.threads ?? mi.threadInfo(gdb));
         if (threads.length > 0) {
           this.lastThreads = threads.map((t) => new Thread(t.id, vcpuName(`${t.targetId} ${t.details ?? ''}`, t.id)));
         }
@@ -1172,7 +1200,13 @@ export class UnikernelDebugSession extends DebugSession {
       const gdbStart = Math.max(0, start - rebuilt.length);
       const gdbLevels = levels - fromRebuilt.length;
       // One more than asked tells whether more frames exist without walking the whole stack.
-      const frames = gdbLevels > 0 ? await mi.stackListFrames(gdb, args.threadId, gdbStart, gdbStart + gdbLevels) : [];
+      const cached = gdbStart === 0 && gdbLevels <= PREFETCH_FRAMES ? this.stopCache.frames.get(args.threadId) : undefined;
+      const frames =
+        gdbLevels <= 0
+          ? []
+          : cached
+            ? (await cached).slice(0, gdbLevels + 1)
+            : await mi.stackListFrames(gdb, args.threadId, gdbStart, gdbStart + gdbLevels);
       const shown = frames.slice(0, gdbLevels);
       const more = gdbLevels <= 0 || frames.length > gdbLevels;
       response.body = {
@@ -1280,7 +1314,7 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   private async localVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
-    const locals = await mi.stackListVariables(gdb, at);
+    const locals = await (this.stopCache.locals.get(`${at.threadId}:${at.level}`) ?? mi.stackListVariables(gdb, at));
     return this.decorate(gdb, locals.map((v) => ({
       name: v.name,
       value: v.value ?? aggregatePlaceholder(v.type),
@@ -1378,6 +1412,7 @@ export class UnikernelDebugSession extends DebugSession {
       }
       let value = await mi.dataEvaluateExpression(gdb, `${expr} = ${args.value}`, at);
       this.registerCache.clear();
+      this.stopCache.locals.clear();
       if (expr === '$eflags') value = decodeEflags(await mi.dataEvaluateExpression(gdb, '/x $eflags', at).catch(() => value));
       if (args.format?.hex) value = hexValue(value, undefined);
       response.body = { value };
@@ -1443,6 +1478,7 @@ export class UnikernelDebugSession extends DebugSession {
       const data = Buffer.from(args.data, 'base64');
       const written = await writeMemory(gdb, address, data);
       this.registerCache.clear();
+      this.stopCache.locals.clear();
       response.body = { bytesWritten: written };
       this.sendResponse(response);
       this.sendEvent(new MemoryEvent(`0x${address.toString(16)}`, 0, written));

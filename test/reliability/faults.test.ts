@@ -55,7 +55,7 @@ describe('faults end the session cleanly', function () {
     await stopped();
     const terminated = s.dc.waitForEvent('terminated', STOP_TIMEOUT);
     process.kill(newPid(before, GDB), 'SIGSTOP');
-    await assert.rejects(s.dc.stackTraceRequest({ threadId: 1 }) as Promise<DebugProtocol.StackTraceResponse>, /gdb stopped answering/);
+    await assert.rejects(s.dc.evaluateRequest({ expression: 'global_counter', context: 'watch' }) as Promise<DebugProtocol.EvaluateResponse>, /gdb stopped answering/);
     await terminated;
     assert.match(s.text('important'), /gdb stopped answering/);
   });
