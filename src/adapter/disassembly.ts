@@ -12,25 +12,38 @@ const MAX_INSN = 15;
 
 const length = (i: mi.MiInstruction): number => (i.opcodes.trim() ? i.opcodes.trim().split(/\s+/).length : 1);
 
+/** Typical x86 code averages under 6 bytes an instruction: try that window before the worst case. */
+const TYPICAL_INSN = 6;
+
 /** Up to `n` instructions that end exactly at `base`. */
 async function before(gdb: Gdb, base: bigint, n: number): Promise<mi.MiInstruction[]> {
   if (n <= 0 || base === 0n) return [];
-  const span = BigInt(n * MAX_INSN);
-  const first = base > span ? base - span : 0n;
-  // x86 decoding resynchronises after a few instructions: try a few starts until one lines up.
-  for (let skew = 0n; skew < BigInt(MAX_INSN) && first + skew < base; skew++) {
-    const insns = await mi.dataDisassemble(gdb, first + skew, base).catch(() => undefined);
-    if (!insns || insns.length === 0) continue;
-    const last = insns[insns.length - 1]!;
-    if (last.address + BigInt(length(last)) === base) return insns.slice(-n);
+  let best: mi.MiInstruction[] = [];
+  for (const per of [TYPICAL_INSN, MAX_INSN]) {
+    const span = BigInt(n * per);
+    const first = base > span ? base - span : 0n;
+    // x86 decoding resynchronises after a few instructions: try a few starts until one lines up.
+    for (let skew = 0n; skew < BigInt(MAX_INSN) && first + skew < base; skew++) {
+      const insns = await mi.dataDisassemble(gdb, first + skew, base).catch(() => undefined);
+      if (!insns || insns.length === 0) continue;
+      const last = insns[insns.length - 1]!;
+      if (last.address + BigInt(length(last)) !== base) continue;
+      if (insns.length >= n || first === 0n) return insns.slice(-n);
+      best = insns;
+      break;
+    }
   }
-  return [];
+  return best.slice(-n);
 }
 
 async function from(gdb: Gdb, base: bigint, n: number): Promise<mi.MiInstruction[]> {
   if (n <= 0) return [];
-  const insns = await mi.dataDisassemble(gdb, base, base + BigInt(n * MAX_INSN)).catch(() => []);
-  return insns.filter((i) => i.address >= base).slice(0, n);
+  let insns: mi.MiInstruction[] = [];
+  for (const per of [TYPICAL_INSN, MAX_INSN]) {
+    insns = (await mi.dataDisassemble(gdb, base, base + BigInt(n * per)).catch(() => [])).filter((i) => i.address >= base);
+    if (insns.length >= n) break;
+  }
+  return insns.slice(0, n);
 }
 
 const hex = (a: bigint): string => `0x${a.toString(16).padStart(16, '0')}`;
