@@ -1264,8 +1264,12 @@ export class UnikernelDebugSession extends DebugSession {
       else if (c?.kind === 'registers') variables = await this.registerVariables(gdb, c.at);
       else if (c?.kind === 'registerGroup') variables = await this.registerValues(gdb, c.at, c.names);
       else if (c?.kind === 'expression') {
-        const vo = await this.createVarobj(gdb, c.expression, c.at);
-        variables = await this.childVariables(gdb, vo.name, c.expression, vo.type, c.at);
+        // Named by us, the variable object's children can be asked for in the same burst.
+        const name = `u${this.nextVarobj++}`;
+        const created = this.createVarobj(gdb, c.expression, c.at, name);
+        const listed = this.childVariables(gdb, name, c.expression, created.then((v) => v.type), c.at);
+        await created;
+        variables = await listed;
       } else if (c?.kind === 'varobj') {
         variables = await this.childVariables(gdb, c.name, c.evaluateName, c.type, c.at);
       }
@@ -1325,20 +1329,22 @@ export class UnikernelDebugSession extends DebugSession {
     })), at);
   }
 
-  private async createVarobj(gdb: Gdb, expression: string, at: FrameContext | undefined): Promise<mi.VarObject> {
-    const vo = await mi.varCreate(gdb, expression, at);
+  private async createVarobj(gdb: Gdb, expression: string, at: FrameContext | undefined, name?: string): Promise<mi.VarObject> {
+    const vo = await mi.varCreate(gdb, expression, at, name);
     this.varobjs.push(vo.name);
     return vo;
   }
+
+  private nextVarobj = 1;
 
   private async childVariables(
     gdb: Gdb,
     name: string,
     parentExpr: string | undefined,
-    parentType: string | undefined,
+    parentTypeOrPromise: string | undefined | Promise<string | undefined>,
     at: FrameContext | undefined,
   ): Promise<DebugProtocol.Variable[]> {
-    const children = await mi.varListChildren(gdb, name);
+    const [children, parentType] = await Promise.all([mi.varListChildren(gdb, name), parentTypeOrPromise]);
     return this.decorate(gdb, children.map((ch) => {
       const exp = ch.exp ?? ch.name;
       const evaluateName = parentExpr !== undefined ? childExpression(parentExpr, parentType, exp) : undefined;
@@ -1433,6 +1439,14 @@ export class UnikernelDebugSession extends DebugSession {
         const r = await mi.cliCommand(gdb, args.expression, 30_000);
         response.body = { result: r.console.replace(/\n$/, ''), variablesReference: 0 };
       } else {
+        // Most watches and hovers are scalars: one -data-evaluate-expression answers them; only
+        // what can be expanded (an aggregate, a pointer) gets a variable object.
+        const plain = await mi.dataEvaluateExpression(gdb, args.expression, at);
+        if (!/^[{([]/.test(plain) && !/^0x[0-9a-f]+\b/i.test(plain)) {
+          response.body = { result: args.format?.hex ? hexValue(plain, undefined) : plain, variablesReference: 0 };
+          this.sendResponse(response);
+          return;
+        }
         const vo = await this.createVarobj(gdb, args.expression, at);
         let result = vo.value ?? aggregatePlaceholder(vo.type);
         if (args.format?.hex && vo.numchild === 0) result = await mi.varSetFormat(gdb, vo.name, 'hexadecimal').catch(() => result);

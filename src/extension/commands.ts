@@ -59,7 +59,9 @@ export function registerCommands(
       return text;
     }),
     vscode.commands.registerCommand('unikernel.crashTrace.openFrame', (file: string, line: number) => openAt(file, line)),
-    vscode.commands.registerCommand('unikernel.crashTrace.openConsole', (log: string, line: number) => openAt(log, line, LANGUAGE_ID)),
+    vscode.commands.registerCommand('unikernel.crashTrace.openConsole', async (log: string, line: number, kind?: string) =>
+      openAt(log, await crashLineIn(log, line, kind), LANGUAGE_ID),
+    ),
     vscode.commands.registerCommand('unikernel.analyzeConsoleLog', async (log?: vscode.Uri | string, symbols?: string | null) => {
       const result = await analyzeCommand(context, store, log, symbols);
       if (!result) return undefined;
@@ -82,6 +84,24 @@ export function registerCommands(
       vscode.window.setStatusBarMessage(picked ? `Console log symbols: ${path.basename(picked)}` : 'Console log symbols: none', 4000);
     }),
   );
+}
+
+/**
+ * The console line where a crash starts. A live stop knows only how many lines the console had printed
+ * when the guest stopped; the log, read now, shows where the crash's own lines are.
+ */
+async function crashLineIn(log: string, line: number, kind: string | undefined): Promise<number> {
+  if (!kind) return line;
+  try {
+    const info = await stat(log);
+    if (info.size > MAX_LOG_BYTES) return line;
+    const reports = analyzeLog(await readFile(log, 'utf8')).filter((r) => r.kind === kind);
+    const after = reports.filter((r) => r.line >= line - 1).sort((a, b) => a.line - b.line)[0];
+    const best = after ?? reports.sort((a, b) => Math.abs(a.line - line) - Math.abs(b.line - line))[0];
+    return best?.line ?? line;
+  } catch {
+    return line;
+  }
 }
 
 /** Opens a file with the cursor on a 1-based line, the line selected and centred. */

@@ -120,7 +120,7 @@ export class CrashTreeProvider implements vscode.TreeDataProvider<CrashNode> {
         item.iconPath = new vscode.ThemeIcon('output');
         item.description = `${path.basename(entry.log ?? '')}${r.line ? `:${r.line}` : ''}`;
         item.tooltip = `${entry.log}${r.line ? `:${r.line}` : ''}`;
-        item.command = { command: 'unikernel.crashTrace.openConsole', title: 'Open Console at This Line', arguments: [entry.log, r.line || 1] };
+        item.command = { command: 'unikernel.crashTrace.openConsole', title: 'Open Console at This Line', arguments: [entry.log, r.line || 1, r.kind] };
         return item;
       }
       case 'note': {

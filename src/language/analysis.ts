@@ -84,9 +84,9 @@ export function crashRange(lineText: string, line: number): Span {
   return { line, start, end };
 }
 
-/** One line of Markdown-safe text. */
+/** One line of Markdown-safe text (underscores stay: C names are full of them, and inside words they are plain). */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+!<>|]/g, '\\$&');
+  return text.replace(/[\\`*{}[\]()#+!<>|]/g, '\\$&').replace(/(^|\W)_|_(?=\W|$)/g, (m) => m.replace('_', '\\_'));
 }
 
 /** Finds the `.meta.json` sidecar's symbols path in its text. */

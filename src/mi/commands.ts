@@ -215,8 +215,9 @@ function toVarObject(t: MiTuple): VarObject {
   };
 }
 
-export async function varCreate(gdb: Gdb, expression: string, at?: FrameContext): Promise<VarObject> {
-  const r = await gdb.send(`-var-create ${ctx(at)}- * ${miQuote(expression)}`);
+/** Creates a variable object; with a `name` of the caller's choosing, commands on it can follow at once. */
+export async function varCreate(gdb: Gdb, expression: string, at?: FrameContext, name = '-'): Promise<VarObject> {
+  const r = await gdb.send(`-var-create ${ctx(at)}${name === '-' ? '-' : miQuote(name)} * ${miQuote(expression)}`);
   return toVarObject(r.results);
 }
 
