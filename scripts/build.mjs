@@ -1,4 +1,4 @@
-// Bundles the extension, the standalone debug adapter and the CLI with esbuild.
+// Bundles the extension, the standalone debug adapter, the CLI and the console-log language server with esbuild.
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -15,6 +15,7 @@ const entries = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { entryPoints: ['src/adapter/main.ts'], outfile: 'dist/debugAdapter.js' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['src/language/server.ts'], outfile: 'dist/languageServer.js' },
 ];
 const contexts = await Promise.all(entries.map((e) => esbuild.context({ ...common, ...e })));
 if (watch) {

@@ -1206,7 +1206,11 @@ export class UnikernelDebugSession extends DebugSession {
           ? []
           : cached
             ? (await cached).slice(0, gdbLevels + 1)
-            : await mi.stackListFrames(gdb, args.threadId, gdbStart, gdbStart + gdbLevels);
+            : await mi.stackListFrames(gdb, args.threadId, gdbStart, gdbStart + gdbLevels).catch((e: unknown) => {
+                // Asked past the bottom of the stack (the page after the last): no more frames.
+                if (e instanceof GdbCommandError && /Not enough frames/.test(e.message)) return [];
+                throw e;
+              });
       const shown = frames.slice(0, gdbLevels);
       const more = gdbLevels <= 0 || frames.length > gdbLevels;
       response.body = {

@@ -131,6 +131,9 @@ describe('launch: F5 to a breakpoint in the fixture unikernel', function () {
     const names = [...first.body.stackFrames, ...rest.body.stackFrames].map((f) => f.name);
     assert.equal(names.filter((n) => n === 'recurse').length, 51);
     assert.deepEqual(names.slice(51, 53), ['run_demo', 'kmain']);
+    // A page past the bottom of the stack is empty, not an error.
+    const past = await s.dc.stackTraceRequest({ threadId: tid, startFrame: 200, levels: 20 });
+    assert.deepEqual(past.body.stackFrames, []);
   });
 
   it('boots the Unikraft-style build: ELF32 boot image plus a 64-bit .dbg', async () => {
