@@ -3,33 +3,56 @@
  * before an adapter is started.
  */
 import * as vscode from 'vscode';
+import { findImages, type FoundImage } from '../qemu/workspaceImages';
 import type { ConsoleLogs } from './consoleLogs';
 
-async function findImage(folder: vscode.WorkspaceFolder): Promise<string | undefined> {
-  // Typical unikernel outputs first, then any ELF-looking build product.
-  const patterns = ['**/dist/*.virtio', '**/*.bin', '**/build/*_qemu-x86_64', '**/*.elf'];
-  for (const pattern of patterns) {
-    const found = await vscode.workspace.findFiles(new vscode.RelativePattern(folder, pattern), '**/node_modules/**', 1);
-    if (found[0]) return found[0].fsPath;
-  }
-  return undefined;
+const PLATFORM_LABELS: Record<FoundImage['platform'], string> = {
+  rumprun: 'Rumprun',
+  mirage: 'MirageOS',
+  unikraft: 'Unikraft',
+  generic: 'Unikernel',
+};
+
+/** One ready launch configuration per image the workspace holds. */
+export async function configurationsFor(folder: vscode.WorkspaceFolder): Promise<vscode.DebugConfiguration[]> {
+  const images = await findImages(folder.uri.fsPath);
+  return images.map((img) => ({
+    type: 'unikernel',
+    request: 'launch',
+    name: `${PLATFORM_LABELS[img.platform]}: ${img.name}`,
+    kernel: img.kernel,
+    ...(img.symbols ? { symbols: img.symbols } : {}),
+    platform: img.platform,
+    cwd: folder.uri.fsPath,
+  }));
 }
 
 export class UnikernelConfigurationProvider implements vscode.DebugConfigurationProvider {
   constructor(private readonly consoleLogs?: ConsoleLogs) {}
 
+  /** The Run and Debug drop-down's dynamic entries, and "create a launch.json". */
+  async provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): Promise<vscode.DebugConfiguration[]> {
+    const ws = folder ?? vscode.workspace.workspaceFolders?.[0];
+    return ws ? configurationsFor(ws) : [];
+  }
+
   async resolveDebugConfiguration(
     folder: vscode.WorkspaceFolder | undefined,
     config: vscode.DebugConfiguration,
   ): Promise<vscode.DebugConfiguration | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      // A launch runs programs named by the workspace (QEMU, gdb, the image): not in Restricted Mode.
+      await vscode.window.showErrorMessage('This workspace is not trusted: trust it (Manage Workspace Trust) to boot its unikernel under QEMU.');
+      return undefined;
+    }
     if (!config.type && !config.request && !config.name) {
       const ws = folder ?? vscode.workspace.workspaceFolders?.[0];
-      const image = ws ? await findImage(ws) : undefined;
-      if (!image) {
+      const [first] = ws ? await configurationsFor(ws) : [];
+      if (!first) {
         await vscode.window.showErrorMessage('No unikernel image found in this workspace: build it, or add a "unikernel" launch configuration with "kernel".');
         return undefined;
       }
-      return { type: 'unikernel', request: 'launch', name: 'Debug unikernel', kernel: image, cwd: ws?.uri.fsPath };
+      return first;
     }
     if (config.request === 'launch' && !config.kernel) {
       await vscode.window.showErrorMessage('The launch configuration has no "kernel": set it to the image QEMU should boot.');

@@ -32,13 +32,16 @@ export function activate(context: vscode.ExtensionContext): UnikernelApi {
   const view = new CrashView(crashes);
   const language = new ConsoleLanguage(context);
   const consoleLogs = new ConsoleLogs(context);
+  const provider = new UnikernelConfigurationProvider(consoleLogs);
   context.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory('unikernel', {
       // A separate process: a gdb or QEMU gone wild cannot take the extension host with it.
       createDebugAdapterDescriptor: () =>
         new vscode.DebugAdapterExecutable(process.execPath, [adapter], { env: { ELECTRON_RUN_AS_NODE: '1' } }),
     }),
-    vscode.debug.registerDebugConfigurationProvider('unikernel', new UnikernelConfigurationProvider(consoleLogs)),
+    vscode.debug.registerDebugConfigurationProvider('unikernel', provider),
+    // One entry per image in the Run and Debug drop-down, without a launch.json.
+    vscode.debug.registerDebugConfigurationProvider('unikernel', { provideDebugConfigurations: (f) => provider.provideDebugConfigurations(f) }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
       if (e.session.type !== 'unikernel' || e.event !== 'unikernelCrash') return;
       const body = e.body as CrashEventBody | undefined;
