@@ -318,7 +318,8 @@ export class UnikernelDebugSession extends DebugSession {
       const gdb = await early.catch(() => undefined);
       if (gdb?.isAlive) return gdb;
     } else if (early) {
-      void early.then((g) => g.dispose(), () => undefined);
+      // Not the gdb this configuration wants: it goes before the other one comes.
+      await early.then((g) => g.dispose(), () => undefined);
     }
     return this.spawnGdb(args);
   }
