@@ -1201,12 +1201,13 @@ export class UnikernelDebugSession extends DebugSession {
       const gdbStart = Math.max(0, start - rebuilt.length);
       const gdbLevels = levels - fromRebuilt.length;
       // One more than asked tells whether more frames exist without walking the whole stack.
-      const cached = gdbStart === 0 && gdbLevels <= PREFETCH_FRAMES ? this.stopCache.frames.get(args.threadId) : undefined;
+      // VS Code asks for frame 0, then 1..19: both come from what the stop prefetched.
+      const cached = gdbStart + gdbLevels <= PREFETCH_FRAMES ? this.stopCache.frames.get(args.threadId) : undefined;
       const frames =
         gdbLevels <= 0
           ? []
           : cached
-            ? (await cached).slice(0, gdbLevels + 1)
+            ? (await cached).slice(gdbStart, gdbStart + gdbLevels + 1)
             : await mi.stackListFrames(gdb, args.threadId, gdbStart, gdbStart + gdbLevels).catch((e: unknown) => {
                 // Asked past the bottom of the stack (the page after the last): no more frames.
                 if (e instanceof GdbCommandError && /Not enough frames/.test(e.message)) return [];

@@ -127,6 +127,10 @@ describe('launch: F5 to a breakpoint in the fixture unikernel', function () {
     const first = await s.dc.stackTraceRequest({ threadId: tid, startFrame: 0, levels: 20 });
     assert.equal(first.body.stackFrames.length, 20);
     assert.ok((first.body.totalFrames ?? 0) > 20);
+    // The way VS Code asks: the top frame, then the next 19.
+    const top = await s.dc.stackTraceRequest({ threadId: tid, startFrame: 0, levels: 1 });
+    const next = await s.dc.stackTraceRequest({ threadId: tid, startFrame: 1, levels: 19 });
+    assert.deepEqual([...top.body.stackFrames, ...next.body.stackFrames].map((f) => `${f.name}:${f.line}`), first.body.stackFrames.map((f) => `${f.name}:${f.line}`));
     const rest = await s.dc.stackTraceRequest({ threadId: tid, startFrame: 20, levels: 100 });
     const names = [...first.body.stackFrames, ...rest.body.stackFrames].map((f) => f.name);
     assert.equal(names.filter((n) => n === 'recurse').length, 51);
