@@ -836,7 +836,7 @@ export class UnikernelDebugSession extends DebugSession {
     const report: CrashReport = {
       platform: 'generic',
       kind: 'triple-fault',
-      message: `Triple fault: the CPU reset itself at ${rip}${top?.func ? ` in ${top.func}` : ''} (an exception with no working handler)`,
+      message: `The guest reset itself at ${rip}${top?.func ? ` in ${top.func}` : ''}: a triple fault (an exception with no working handler) or a reset it asked for`,
       line: this.crashWatcher?.reader.lines ?? 0,
       registers: { rip, rsp },
       frames: live.map((f) => ({ address: hexAddress(f.addr), function: f.func, file: f.fullname ?? f.file, line: f.line })),

@@ -131,7 +131,29 @@ describe('a triple fault', function () {
     assert.equal(frames[0]?.line, marker('triple').line);
     const info = await s.dc.exceptionInfoRequest({ threadId: stop.body.threadId ?? 1 });
     assert.equal(info.body.exceptionId, 'triple-fault');
-    assert.match(info.body.description ?? '', /Triple fault/);
+    assert.match(info.body.description ?? '', /reset itself .* in triple_fault: a triple fault/);
+  });
+
+  it('a reset the guest asks for stops there too, instead of rebooting behind the debugger', async () => {
+    const stop = await s.startTo('launch', { kernel: KERNEL, cmdline: 'mode=reset' }, []);
+    assert.equal(stop.body.reason, 'exception');
+    const frames = await s.topFrames(stop.body.threadId ?? 1);
+    // Stopped in the port write itself, called from the line that asked for the reset.
+    assert.equal(frames[0]?.name, 'outb');
+    assert.equal(frames[1]?.name, 'request_reset');
+    assert.equal(frames[1]?.line, marker('reset').line);
+  });
+
+  it('a guest that powers off ends the session by itself, without a stop', async () => {
+    let stopped = false;
+    s.dc.on('stopped', () => (stopped = true));
+    const terminated = s.dc.waitForEvent('terminated', STOP_TIMEOUT);
+    const init = s.dc.waitForEvent('initialized', STOP_TIMEOUT);
+    await Promise.all([s.dc.launchRequest({ kernel: KERNEL, cmdline: 'mode=poweroff' } as never), init]);
+    await s.dc.configurationDoneRequest();
+    await terminated;
+    assert.equal(stopped, false);
+    assert.match(s.text('stdout'), /fixture: powering off/);
   });
 
   it('a normal run still ends the session by itself', async () => {
