@@ -2,7 +2,7 @@
  * The unikernel debug session: DAP requests become MI commands, gdb's async records and QEMU's
  * console become DAP events.
  */
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
@@ -45,10 +45,11 @@ import { Symbolizer, symbolizeReport } from '../crash/symbolizer';
 import type { CrashFrame, CrashReport } from '../crash/report';
 import { CRASH_PATHS, EXCEPTION_FILTERS, formatTrace, type CrashPath } from './crashPaths';
 import { rebuildTrapFrames } from './trapFrame';
-import { addressIn, parseMemoryReference, readMemory, writeMemory } from './memory';
+import { parseMemoryReference, readMemory, writeMemory } from './memory';
 import { disassemble } from './disassembly';
-import { decodeEflags, groupRegisters } from './registers';
-import { RefTable, aggregatePlaceholder, childExpression, isExpandableType, type VarContainer } from './variables';
+import { decodeEflags } from './registers';
+import { RefTable } from './variables';
+import { VariablesView, hexValue } from './variablesView';
 
 type StopReason = 'step' | 'breakpoint' | 'exception' | 'pause' | 'entry' | 'goto' | 'function breakpoint' | 'data breakpoint' | 'instruction breakpoint';
 
@@ -93,20 +94,6 @@ interface FrameRef extends FrameContext {
   /** For the rebuilt faulting frame: the handler argument holding the saved registers. */
   trapFrame?: string;
 }
-const CHAR_ARRAY = /^(const\s+)?(unsigned\s+|signed\s+)?char\s*\[\d+\]$/;
-
-const isPointerType = (type: string | undefined): boolean => !!type && (/\*\s*(const\s*)?$/.test(type.trim()) || type.includes('(*)'));
-
-/** A decimal integer shown in hex (two's complement at the type's width); anything else stays. */
-function hexValue(value: string, type: string | undefined): string {
-  if (!/^-?\d+$/.test(value)) return value;
-  let n = BigInt(value);
-  if (n < 0n) {
-    const bits = /long/.test(type ?? '') ? 64 : /short/.test(type ?? '') ? 16 : /char/.test(type ?? '') ? 8 : type ? 32 : 64;
-    n = BigInt.asUintN(bits, n);
-  }
-  return `0x${n.toString(16)}`;
-}
 
 export class UnikernelDebugSession extends DebugSession {
   private gdb: Gdb | undefined;
@@ -133,13 +120,8 @@ export class UnikernelDebugSession extends DebugSession {
   private readonly breakpoints = new Map<string, string[]>();
   /** Logpoint messages by gdb breakpoint number. */
   private readonly logpoints = new Map<string, string>();
-  /** The expression behind each variable shown, by `<variablesReference>:<name>` (for data breakpoints). */
-  private readonly childNames = new Map<string, string>();
   private readonly frames = new RefTable<FrameRef>();
-  private readonly vars = new RefTable<VarContainer>();
-  private varobjs: string[] = [];
-  private registerNames: string[] | undefined;
-  private readonly registerCache = new Map<string, Promise<Map<string, string>>>();
+  private readonly view = new VariablesView((at) => this.stopCache.locals.get(`${at.threadId}:${at.level}`));
   /** Requests VS Code cancelled (long memory reads look here between chunks). */
   private readonly cancelled = new Set<number>();
   private lastThreads: DebugProtocol.Thread[] = [new Thread(1, 'CPU 0')];
@@ -676,9 +658,7 @@ export class UnikernelDebugSession extends DebugSession {
   private reportStop(reason: StopReason, threadId: number, text?: string, keepRefs = false): void {
     if (!keepRefs) {
       this.frames.clear();
-      this.vars.clear();
-      this.registerCache.clear();
-      this.childNames.clear();
+      this.dropVarobjs(this.view.reset());
     }
     if (reason !== 'exception') this.crash = undefined;
     this.prefetch(threadId);
@@ -757,9 +737,7 @@ export class UnikernelDebugSession extends DebugSession {
     this.crashEpisode = true;
     // References made while building the report (the rebuilt frames) must survive the stop event.
     this.frames.clear();
-    this.vars.clear();
-    this.registerCache.clear();
-    this.childNames.clear();
+    this.dropVarobjs(this.view.reset());
     const at = { threadId, level: 0 };
     let registers: Record<string, string> = {};
     let trapFrames: DebugProtocol.StackFrame[] | undefined;
@@ -826,9 +804,7 @@ export class UnikernelDebugSession extends DebugSession {
       return;
     }
     this.frames.clear();
-    this.vars.clear();
-    this.registerCache.clear();
-    this.childNames.clear();
+    this.dropVarobjs(this.view.reset());
     const live = await mi.stackListFrames(gdb, threadId, 0, 63).catch(() => []);
     const top = live[0];
     const rip = hexAddress(top?.addr ?? '');
@@ -936,18 +912,18 @@ export class UnikernelDebugSession extends DebugSession {
 
   /** Runs a resuming MI command; variable objects of the last stop are dropped. */
   private async resume(command: () => Promise<unknown>): Promise<void> {
-    const stale = this.varobjs;
-    this.varobjs = [];
+    const stale = this.view.reset();
     this.stopCache = { frames: new Map(), locals: new Map() };
     this.frames.clear();
-    this.vars.clear();
-    this.registerCache.clear();
-    this.childNames.clear();
     this.runState = 'running';
     await command();
+    this.dropVarobjs(stale);
+  }
+
+  /** Deletes variable objects of a past stop; not awaited, so that it never delays a step. */
+  private dropVarobjs(names: string[]): void {
     const gdb = this.gdb;
-    // Not awaited: deleting old variable objects must not delay the step.
-    if (gdb) for (const name of stale) mi.varDelete(gdb, name).catch(() => undefined);
+    if (gdb) for (const name of names) mi.varDelete(gdb, name).catch(() => undefined);
   }
 
   /** Interrupts the guest without telling VS Code; resolves once it is stopped. */
@@ -1135,8 +1111,8 @@ export class UnikernelDebugSession extends DebugSession {
         description = errorText(e);
       }
     } else {
-      const c = args.variablesReference ? this.vars.get(args.variablesReference) : undefined;
-      const expression = c ? this.childNames.get(`${args.variablesReference}:${args.name}`) : args.name;
+      const c = args.variablesReference ? this.view.refs.get(args.variablesReference) : undefined;
+      const expression = c ? this.view.expressionOf(args.variablesReference ?? 0, args.name) : args.name;
       const at = c && c.kind !== 'varobj' ? c.at : c?.at;
       if (expression) {
         dataId = JSON.stringify({ expression, at });
@@ -1246,7 +1222,7 @@ export class UnikernelDebugSession extends DebugSession {
       // gdb cannot select a rebuilt frame; what is known of it is the saved trap frame.
       response.body = {
         scopes: at.trapFrame
-          ? [{ name: 'Trap frame', presentationHint: 'registers', variablesReference: this.vars.add({ kind: 'expression', at, expression: `*${at.trapFrame}` }), expensive: false }]
+          ? [{ name: 'Trap frame', presentationHint: 'registers', variablesReference: this.view.refs.add({ kind: 'expression', at, expression: `*${at.trapFrame}` }), expensive: false }]
           : [],
       };
       this.sendResponse(response);
@@ -1254,8 +1230,8 @@ export class UnikernelDebugSession extends DebugSession {
     }
     response.body = {
       scopes: [
-        { name: 'Locals', presentationHint: 'locals', variablesReference: this.vars.add({ kind: 'locals', at }), expensive: false },
-        { name: 'Registers', presentationHint: 'registers', variablesReference: this.vars.add({ kind: 'registers', at }), expensive: true },
+        { name: 'Locals', presentationHint: 'locals', variablesReference: this.view.refs.add({ kind: 'locals', at }), expensive: false },
+        { name: 'Registers', presentationHint: 'registers', variablesReference: this.view.refs.add({ kind: 'registers', at }), expensive: true },
       ],
     };
     this.sendResponse(response);
@@ -1263,149 +1239,17 @@ export class UnikernelDebugSession extends DebugSession {
 
   protected override async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
     try {
-      const gdb = this.requireGdb();
-      const c = this.vars.get(args.variablesReference);
-      let variables: DebugProtocol.Variable[] = [];
-      if (c?.kind === 'locals') variables = await this.localVariables(gdb, c.at);
-      else if (c?.kind === 'registers') variables = await this.registerVariables(gdb, c.at);
-      else if (c?.kind === 'registerGroup') variables = await this.registerValues(gdb, c.at, c.names);
-      else if (c?.kind === 'expression') {
-        // Named by us, the variable object's children can be asked for in the same burst.
-        const name = `u${this.nextVarobj++}`;
-        const created = this.createVarobj(gdb, c.expression, c.at, name);
-        const listed = this.childVariables(gdb, name, c.expression, created.then((v) => v.type), c.at);
-        await created;
-        variables = await listed;
-      } else if (c?.kind === 'varobj') {
-        variables = await this.childVariables(gdb, c.name, c.evaluateName, c.type, c.at);
-      }
-      if (args.start !== undefined || args.count !== undefined) {
-        const s = args.start ?? 0;
-        variables = variables.slice(s, args.count ? s + args.count : undefined);
-      }
-      if (args.format?.hex) for (const v of variables) v.value = hexValue(v.value, v.type);
-      for (const v of variables) if (v.evaluateName) this.childNames.set(`${args.variablesReference}:${v.name}`, v.evaluateName);
-      response.body = { variables };
+      response.body = { variables: await this.view.variables(this.requireGdb(), args) };
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, e);
     }
   }
 
-  /**
-   * What one more (pipelined) look at each variable gives: character arrays as strings, the way gdb
-   * prints them, and the address of aggregates for the memory view. Pointers carry their address already.
-   */
-  private async decorate(
-    gdb: Gdb,
-    vars: DebugProtocol.Variable[],
-    at: FrameContext | undefined,
-    addresses = true,
-  ): Promise<DebugProtocol.Variable[]> {
-    await Promise.all(
-      vars.map(async (v) => {
-        if (isPointerType(v.type)) {
-          const addr = addressIn(v.value);
-          if (addr !== undefined) v.memoryReference = `0x${addr.toString(16)}`;
-          return;
-        }
-        if (!v.evaluateName || v.variablesReference === 0) return;
-        // Members of an expanded struct skip the address look-up: it would cost a round trip each.
-        const [text, addr] = await Promise.all([
-          v.type && CHAR_ARRAY.test(v.type) ? mi.dataEvaluateExpression(gdb, v.evaluateName, at).catch(() => undefined) : undefined,
-          addresses ? mi.dataEvaluateExpression(gdb, `&(${v.evaluateName})`, at).catch(() => undefined) : undefined,
-        ]);
-        if (text !== undefined) v.value = text;
-        const a = addressIn(addr);
-        if (a !== undefined) v.memoryReference = `0x${a.toString(16)}`;
-      }),
-    );
-    return vars;
-  }
-
-  private async localVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
-    const locals = await (this.stopCache.locals.get(`${at.threadId}:${at.level}`) ?? mi.stackListVariables(gdb, at));
-    return this.decorate(gdb, locals.map((v) => ({
-      name: v.name,
-      value: v.value ?? aggregatePlaceholder(v.type),
-      type: v.type,
-      evaluateName: v.name,
-      presentationHint: v.arg ? { kind: 'property', attributes: [] } : undefined,
-      variablesReference: isExpandableType(v.type, v.value) ? this.vars.add({ kind: 'expression', at, expression: v.name }) : 0,
-    })), at);
-  }
-
-  private async createVarobj(gdb: Gdb, expression: string, at: FrameContext | undefined, name?: string): Promise<mi.VarObject> {
-    const vo = await mi.varCreate(gdb, expression, at, name);
-    this.varobjs.push(vo.name);
-    return vo;
-  }
-
-  private nextVarobj = 1;
-
-  private async childVariables(
-    gdb: Gdb,
-    name: string,
-    parentExpr: string | undefined,
-    parentTypeOrPromise: string | undefined | Promise<string | undefined>,
-    at: FrameContext | undefined,
-  ): Promise<DebugProtocol.Variable[]> {
-    const [children, parentType] = await Promise.all([mi.varListChildren(gdb, name), parentTypeOrPromise]);
-    return this.decorate(gdb, children.map((ch) => {
-      const exp = ch.exp ?? ch.name;
-      const evaluateName = parentExpr !== undefined ? childExpression(parentExpr, parentType, exp) : undefined;
-      return {
-        name: /^\d+$/.test(exp) ? `[${exp}]` : exp,
-        value: ch.value ?? aggregatePlaceholder(ch.type),
-        type: ch.type,
-        evaluateName,
-        variablesReference: ch.numchild > 0 || ch.dynamic ? this.vars.add({ kind: 'varobj', name: ch.name, evaluateName, at, type: ch.type }) : 0,
-      };
-    }), at, false);
-  }
-
-  /** Register values of one frame, fetched once per stop. */
-  private async registerMap(gdb: Gdb, at: FrameContext): Promise<Map<string, string>> {
-    const key = `${at.threadId}:${at.level}`;
-    let values = this.registerCache.get(key);
-    if (!values) {
-      values = (async () => {
-        this.registerNames ??= await mi.dataListRegisterNames(gdb);
-        const names = this.registerNames;
-        const raw = await mi.dataListRegisterValues(gdb, 'x', at);
-        return new Map(raw.filter((r) => names[r.number]).map((r) => [names[r.number]!, r.value]));
-      })();
-      this.registerCache.set(key, values);
-    }
-    return values;
-  }
-
-  private async registerValues(gdb: Gdb, at: FrameContext, names: string[]): Promise<DebugProtocol.Variable[]> {
-    const values = await this.registerMap(gdb, at);
-    return names.map((name) => {
-      const raw = values.get(name) ?? '';
-      return {
-        name,
-        value: name === 'eflags' ? decodeEflags(raw) : raw,
-        evaluateName: `$${name}`,
-        variablesReference: 0,
-      };
-    });
-  }
-
-  private async registerVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
-    const values = await this.registerMap(gdb, at);
-    const { general, groups } = groupRegisters([...values.keys()]);
-    return [
-      ...(await this.registerValues(gdb, at, general)),
-      ...groups.map((g) => ({ name: g.name, value: '', variablesReference: this.vars.add({ kind: 'registerGroup', at, names: g.registers }) })),
-    ];
-  }
-
   protected override async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
     try {
       const gdb = this.requireGdb();
-      const c = this.vars.get(args.variablesReference);
+      const c = this.view.refs.get(args.variablesReference);
       let expr: string;
       let at: FrameContext | undefined;
       if (c?.kind === 'locals') {
@@ -1417,13 +1261,13 @@ export class UnikernelDebugSession extends DebugSession {
       } else if (c && (c.kind === 'varobj' || c.kind === 'expression')) {
         const parent = c.kind === 'varobj' ? c.evaluateName : c.expression;
         if (parent === undefined) throw new Error('This value cannot be changed.');
-        expr = this.childNames.get(`${args.variablesReference}:${args.name}`) ?? args.name;
+        expr = this.view.expressionOf(args.variablesReference, args.name) ?? args.name;
         at = c.at;
       } else {
         throw new Error('This variable is no longer available.');
       }
       let value = await mi.dataEvaluateExpression(gdb, `${expr} = ${args.value}`, at);
-      this.registerCache.clear();
+      this.view.invalidateValues();
       this.stopCache.locals.clear();
       if (expr === '$eflags') value = decodeEflags(await mi.dataEvaluateExpression(gdb, '/x $eflags', at).catch(() => value));
       if (args.format?.hex) value = hexValue(value, undefined);
@@ -1445,20 +1289,7 @@ export class UnikernelDebugSession extends DebugSession {
         const r = await mi.cliCommand(gdb, args.expression, 30_000);
         response.body = { result: r.console.replace(/\n$/, ''), variablesReference: 0 };
       } else {
-        // Most watches and hovers are scalars: one -data-evaluate-expression answers them; only
-        // what can be expanded (an aggregate, a pointer) gets a variable object.
-        const plain = await mi.dataEvaluateExpression(gdb, args.expression, at);
-        if (!/^[{([]/.test(plain) && !/^0x[0-9a-f]+\b/i.test(plain)) {
-          response.body = { result: args.format?.hex ? hexValue(plain, undefined) : plain, variablesReference: 0 };
-          this.sendResponse(response);
-          return;
-        }
-        const vo = await this.createVarobj(gdb, args.expression, at);
-        let result = vo.value ?? aggregatePlaceholder(vo.type);
-        if (args.format?.hex && vo.numchild === 0) result = await mi.varSetFormat(gdb, vo.name, 'hexadecimal').catch(() => result);
-        const ref = vo.numchild > 0 ? this.vars.add({ kind: 'varobj', name: vo.name, evaluateName: args.expression, at, type: vo.type }) : 0;
-        const [decorated] = await this.decorate(gdb, [{ name: args.expression, value: result, type: vo.type, evaluateName: args.expression, variablesReference: ref }], at);
-        response.body = { result: decorated?.value ?? result, type: vo.type, variablesReference: ref, memoryReference: decorated?.memoryReference };
+        response.body = await this.view.evaluate(gdb, args.expression, at, !!args.format?.hex);
       }
       this.sendResponse(response);
     } catch (e) {
@@ -1497,7 +1328,7 @@ export class UnikernelDebugSession extends DebugSession {
       const address = parseMemoryReference(args.memoryReference, args.offset);
       const data = Buffer.from(args.data, 'base64');
       const written = await writeMemory(gdb, address, data);
-      this.registerCache.clear();
+      this.view.invalidateValues();
       this.stopCache.locals.clear();
       response.body = { bytesWritten: written };
       this.sendResponse(response);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { KERNEL, STOP_TIMEOUT, Session, assertNoLeftovers, marker, sessionProcesses, withSession } from '../integration/helpers';
+import { KERNEL, STOP_TIMEOUT, Session, marker, sessionProcesses, withSession } from '../integration/helpers';
 
 function newPid(before: Map<number, string>, pattern: RegExp): number {
   const found = [...sessionProcesses()].find(([pid, cmd]) => !before.has(pid) && pattern.test(cmd));

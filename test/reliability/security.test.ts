@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { KERNEL, Session, assertNoLeftovers, marker, sessionProcesses, withSession } from '../integration/helpers';
+import { KERNEL, Session, marker, sessionProcesses, withSession } from '../integration/helpers';
 
 /** Socket inodes a process holds open. */
 function socketInodes(pid: number): Set<string> {

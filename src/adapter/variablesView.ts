@@ -1,0 +1,207 @@
+/**
+ * What the Variables, Watch and hover views show: locals from the stop, lazy children through gdb
+ * variable objects, registers in groups, and the small extras a person expects (strings for char
+ * arrays, addresses for the memory view, hex on request). Everything here lives until the guest runs.
+ */
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { Gdb } from '../mi/gdb';
+import * as mi from '../mi/commands';
+import type { FrameContext } from '../mi/commands';
+import { addressIn } from './memory';
+import { decodeEflags, groupRegisters } from './registers';
+import { RefTable, aggregatePlaceholder, childExpression, isExpandableType, type VarContainer } from './variables';
+
+const CHAR_ARRAY = /^(const\s+)?(unsigned\s+|signed\s+)?char\s*\[\d+\]$/;
+
+export const isPointerType = (type: string | undefined): boolean => !!type && (/\*\s*(const\s*)?$/.test(type.trim()) || type.includes('(*)'));
+
+/** A decimal integer shown in hex (two's complement at the type's width); anything else stays. */
+export function hexValue(value: string, type: string | undefined): string {
+  if (!/^-?\d+$/.test(value)) return value;
+  let n = BigInt(value);
+  if (n < 0n) {
+    const bits = /long/.test(type ?? '') ? 64 : /short/.test(type ?? '') ? 16 : /char/.test(type ?? '') ? 8 : type ? 32 : 64;
+    n = BigInt.asUintN(bits, n);
+  }
+  return `0x${n.toString(16)}`;
+}
+
+export class VariablesView {
+  /** What each variablesReference stands for. */
+  readonly refs = new RefTable<VarContainer>();
+  /** The expression behind each variable shown, by `<variablesReference>:<name>` (data breakpoints, setVariable). */
+  private readonly childNames = new Map<string, string>();
+  private varobjs: string[] = [];
+  private nextVarobj = 1;
+  private registerNames: string[] | undefined;
+  private readonly registerCache = new Map<string, Promise<Map<string, string>>>();
+
+  /** `cachedLocals` answers from what the stop prefetched, when it has it. */
+  constructor(private readonly cachedLocals: (at: FrameContext) => Promise<mi.MiVariable[]> | undefined) {}
+
+  /** The guest runs: every reference is stale. Returns the variable objects to delete. */
+  reset(): string[] {
+    const stale = this.varobjs;
+    this.varobjs = [];
+    this.refs.clear();
+    this.childNames.clear();
+    this.registerCache.clear();
+    return stale;
+  }
+
+  /** Registers or memory were written: values shown so far may be stale. */
+  invalidateValues(): void {
+    this.registerCache.clear();
+  }
+
+  expressionOf(ref: number, name: string): string | undefined {
+    return this.childNames.get(`${ref}:${name}`);
+  }
+
+  async variables(gdb: Gdb, args: DebugProtocol.VariablesArguments): Promise<DebugProtocol.Variable[]> {
+    const c = this.refs.get(args.variablesReference);
+    let variables: DebugProtocol.Variable[] = [];
+    if (c?.kind === 'locals') variables = await this.localVariables(gdb, c.at);
+    else if (c?.kind === 'registers') variables = await this.registerVariables(gdb, c.at);
+    else if (c?.kind === 'registerGroup') variables = await this.registerValues(gdb, c.at, c.names);
+    else if (c?.kind === 'expression') {
+      // Named by us, the variable object's children can be asked for in the same burst.
+      const name = `u${this.nextVarobj++}`;
+      const created = this.createVarobj(gdb, c.expression, c.at, name);
+      const listed = this.childVariables(gdb, name, c.expression, created.then((v) => v.type), c.at);
+      await created;
+      variables = await listed;
+    } else if (c?.kind === 'varobj') {
+      variables = await this.childVariables(gdb, c.name, c.evaluateName, c.type, c.at);
+    }
+    if (args.start !== undefined || args.count !== undefined) {
+      const s = args.start ?? 0;
+      variables = variables.slice(s, args.count ? s + args.count : undefined);
+    }
+    if (args.format?.hex) for (const v of variables) v.value = hexValue(v.value, v.type);
+    for (const v of variables) if (v.evaluateName) this.childNames.set(`${args.variablesReference}:${v.name}`, v.evaluateName);
+    return variables;
+  }
+
+  /** Watch and hover: scalars take one command; what can be expanded gets a variable object. */
+  async evaluate(gdb: Gdb, expression: string, at: FrameContext | undefined, hex: boolean): Promise<DebugProtocol.EvaluateResponse['body']> {
+    const plain = await mi.dataEvaluateExpression(gdb, expression, at);
+    if (!/^[{([]/.test(plain) && !/^0x[0-9a-f]+\b/i.test(plain)) {
+      return { result: hex ? hexValue(plain, undefined) : plain, variablesReference: 0 };
+    }
+    const vo = await this.createVarobj(gdb, expression, at);
+    let result = vo.value ?? aggregatePlaceholder(vo.type);
+    if (hex && vo.numchild === 0) result = await mi.varSetFormat(gdb, vo.name, 'hexadecimal').catch(() => result);
+    const ref = vo.numchild > 0 ? this.refs.add({ kind: 'varobj', name: vo.name, evaluateName: expression, at, type: vo.type }) : 0;
+    const [decorated] = await this.decorate(gdb, [{ name: expression, value: result, type: vo.type, evaluateName: expression, variablesReference: ref }], at);
+    return { result: decorated?.value ?? result, type: vo.type, variablesReference: ref, memoryReference: decorated?.memoryReference };
+  }
+
+  /**
+   * What one more (pipelined) look at each variable gives: character arrays as strings, the way gdb
+   * prints them, and the address of aggregates for the memory view. Pointers carry their address already.
+   */
+  async decorate(
+    gdb: Gdb,
+    vars: DebugProtocol.Variable[],
+    at: FrameContext | undefined,
+    addresses = true,
+  ): Promise<DebugProtocol.Variable[]> {
+    await Promise.all(
+      vars.map(async (v) => {
+        if (isPointerType(v.type)) {
+          const addr = addressIn(v.value);
+          if (addr !== undefined) v.memoryReference = `0x${addr.toString(16)}`;
+          return;
+        }
+        if (!v.evaluateName || v.variablesReference === 0) return;
+        // Members of an expanded struct skip the address look-up: it would cost a round trip each.
+        const [text, addr] = await Promise.all([
+          v.type && CHAR_ARRAY.test(v.type) ? mi.dataEvaluateExpression(gdb, v.evaluateName, at).catch(() => undefined) : undefined,
+          addresses ? mi.dataEvaluateExpression(gdb, `&(${v.evaluateName})`, at).catch(() => undefined) : undefined,
+        ]);
+        if (text !== undefined) v.value = text;
+        const a = addressIn(addr);
+        if (a !== undefined) v.memoryReference = `0x${a.toString(16)}`;
+      }),
+    );
+    return vars;
+  }
+
+  private async localVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
+    const locals = await (this.cachedLocals(at) ?? mi.stackListVariables(gdb, at));
+    return this.decorate(gdb, locals.map((v) => ({
+      name: v.name,
+      value: v.value ?? aggregatePlaceholder(v.type),
+      type: v.type,
+      evaluateName: v.name,
+      presentationHint: v.arg ? { kind: 'property', attributes: [] } : undefined,
+      variablesReference: isExpandableType(v.type, v.value) ? this.refs.add({ kind: 'expression', at, expression: v.name }) : 0,
+    })), at);
+  }
+
+  async createVarobj(gdb: Gdb, expression: string, at: FrameContext | undefined, name?: string): Promise<mi.VarObject> {
+    const vo = await mi.varCreate(gdb, expression, at, name);
+    this.varobjs.push(vo.name);
+    return vo;
+  }
+
+  private async childVariables(
+    gdb: Gdb,
+    name: string,
+    parentExpr: string | undefined,
+    parentTypeOrPromise: string | undefined | Promise<string | undefined>,
+    at: FrameContext | undefined,
+  ): Promise<DebugProtocol.Variable[]> {
+    const [children, parentType] = await Promise.all([mi.varListChildren(gdb, name), parentTypeOrPromise]);
+    return this.decorate(gdb, children.map((ch) => {
+      const exp = ch.exp ?? ch.name;
+      const evaluateName = parentExpr !== undefined ? childExpression(parentExpr, parentType, exp) : undefined;
+      return {
+        name: /^\d+$/.test(exp) ? `[${exp}]` : exp,
+        value: ch.value ?? aggregatePlaceholder(ch.type),
+        type: ch.type,
+        evaluateName,
+        variablesReference: ch.numchild > 0 || ch.dynamic ? this.refs.add({ kind: 'varobj', name: ch.name, evaluateName, at, type: ch.type }) : 0,
+      };
+    }), at, false);
+  }
+
+  /** Register values of one frame, fetched once per stop. */
+  private async registerMap(gdb: Gdb, at: FrameContext): Promise<Map<string, string>> {
+    const key = `${at.threadId}:${at.level}`;
+    let values = this.registerCache.get(key);
+    if (!values) {
+      values = (async () => {
+        this.registerNames ??= await mi.dataListRegisterNames(gdb);
+        const names = this.registerNames;
+        const raw = await mi.dataListRegisterValues(gdb, 'x', at);
+        return new Map(raw.filter((r) => names[r.number]).map((r) => [names[r.number]!, r.value]));
+      })();
+      this.registerCache.set(key, values);
+    }
+    return values;
+  }
+
+  private async registerValues(gdb: Gdb, at: FrameContext, names: string[]): Promise<DebugProtocol.Variable[]> {
+    const values = await this.registerMap(gdb, at);
+    return names.map((name) => {
+      const raw = values.get(name) ?? '';
+      return {
+        name,
+        value: name === 'eflags' ? decodeEflags(raw) : raw,
+        evaluateName: `$${name}`,
+        variablesReference: 0,
+      };
+    });
+  }
+
+  private async registerVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
+    const values = await this.registerMap(gdb, at);
+    const { general, groups } = groupRegisters([...values.keys()]);
+    return [
+      ...(await this.registerValues(gdb, at, general)),
+      ...groups.map((g) => ({ name: g.name, value: '', variablesReference: this.refs.add({ kind: 'registerGroup', at, names: g.registers }) })),
+    ];
+  }
+}
