@@ -36,6 +36,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, C
   noDebug?: boolean;
   /** Most console characters a second shown in the Debug Console (all go to the log). */
   consoleRateLimit?: number;
+  /** Record the run (QEMU record/replay) so that Step Back and Reverse Continue work. */
+  record?: boolean;
 }
 
 export interface AttachArguments extends DebugProtocol.AttachRequestArguments, CommonArguments {
@@ -129,6 +131,7 @@ export function validateLaunch(raw: Raw): LaunchArguments {
     disks: optDisks(raw, c.cwd),
     noDebug: optBool(raw, 'noDebug'),
     consoleRateLimit: optInt(raw, 'consoleRateLimit', 1024, 1 << 30),
+    record: optBool(raw, 'record'),
   };
 }
 

@@ -4,9 +4,10 @@
  */
 import { basename } from 'node:path';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import {
+  CapabilitiesEvent,
   DebugSession,
   Event,
   ExitedEvent,
@@ -27,7 +28,8 @@ import { miQuote } from '../mi/quote';
 import type { FrameContext, MiFrame } from '../mi/commands';
 import { readElfInfo, symbolsProblem, bootProblem, mismatchProblem, ImageError, isThirtyTwoBitGuest, findSymbols, type ElfInfo } from '../qemu/elf';
 import { PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
-import { QemuInstance, QemuError } from '../qemu/instance';
+import { QemuInstance, QemuError, makePrivateDir, type QemuStartOptions } from '../qemu/instance';
+import { prepareRecording, recordReplayArgs, type Recording } from '../qemu/recording';
 import { ConsoleSource } from '../qemu/consoleSource';
 import {
   ConfigError,
@@ -111,6 +113,14 @@ export class UnikernelDebugSession extends DebugSession {
   /** After a restart, the stop at entry is the guard's own stop. */
   private stopAtGuard = false;
   private profile: PlatformProfile | undefined;
+  /** How QEMU was started, to start the same machine again for a replay. */
+  private machine: QemuStartOptions | undefined;
+  /** The run is recorded (launch attribute `record`); in replay once the user steps back. */
+  private recording: Recording | undefined;
+  /** The old QEMU of a switch to replay ends without ending the session. */
+  private replacing: QemuInstance | undefined;
+  /** Switching to replay: stops on the way are not the user's. */
+  private replaying = false;
   /** An attached guest's console, when the configuration names one. */
   private consoleSource: ConsoleSource | undefined;
   private pendingReason: StopReason | undefined;
@@ -202,17 +212,28 @@ export class UnikernelDebugSession extends DebugSession {
 
       this.reaper ??= Reaper.start();
       const guest = { kernel: args.kernel, cmdline: args.cmdline, net: args.net, disks: args.disks };
-      const startQemu = QemuInstance.start({
+      const qemuPath = args.qemuPath ?? (this.guestBits === 32 ? 'qemu-system-i386' : 'qemu-system-x86_64');
+      if (args.record && !args.noDebug) {
+        const dir = await makePrivateDir('unikernel-rr-');
+        this.reaper.guardDir(dir);
+        this.recording = await prepareRecording(dir, qemuPath);
+      }
+      // What starts QEMU again, identically, for a replay.
+      this.machine = {
         kernel: args.kernel,
         cmdline: profile.guestCommandLine(guest),
         memoryMiB: args.memory,
         cpus: args.cpus,
-        qemuPath: args.qemuPath ?? (this.guestBits === 32 ? 'qemu-system-i386' : 'qemu-system-x86_64'),
+        qemuPath,
         extraArgs: [...profile.qemuArgs(guest), ...(args.qemuArgs ?? [])],
-        consoleLog: args.consoleLog,
         cwd: args.cwd,
         onSpawn: (pid) => this.reaper?.guard(pid),
         onPrivateDir: (dir) => this.reaper?.guardDir(dir),
+      };
+      const startQemu = QemuInstance.start({
+        ...this.machine,
+        extraArgs: [...this.machine.extraArgs!, ...(this.recording ? recordReplayArgs(this.recording.dir, 'record') : [])],
+        consoleLog: args.consoleLog,
       });
       if (args.noDebug) {
         // Ctrl+F5: the guest runs once configuration is done; the console and crash trace still work.
@@ -232,6 +253,8 @@ export class UnikernelDebugSession extends DebugSession {
       const gdb = gdbResult.value;
       await this.connect(gdb, qemuResult.value.plan.gdbSocket);
       this.sendResponse(response);
+      // Step Back and Reverse Continue appear once VS Code knows this run is recorded.
+      if (this.recording) this.sendEvent(new CapabilitiesEvent({ supportsStepBack: true }));
       this.sendEvent(new InitializedEvent());
     } catch (e) {
       await this.stopChildren();
@@ -362,7 +385,7 @@ export class UnikernelDebugSession extends DebugSession {
   /** The guest is gone: read its last console bytes and crashes, then end the session. */
   private async onQemuExit(qemu: QemuInstance, reason: string, code: number | null): Promise<void> {
     if (qemu.pid !== undefined) this.reaper?.release(qemu.pid);
-    if (this.ending) return;
+    if (this.ending || qemu === this.replacing) return;
     await qemu.consoleDrained(2_000);
     this.consoleOut.dispose();
     this.crashWatcher?.end();
@@ -562,6 +585,12 @@ export class UnikernelDebugSession extends DebugSession {
         this.reaper?.releaseDir(qemu.privateDir);
       }),
     ]);
+    const recording = this.recording;
+    this.recording = undefined;
+    if (recording) {
+      await rm(recording.dir, { recursive: true, force: true });
+      this.reaper?.releaseDir(recording.dir);
+    }
     this.reaper?.close();
     this.reaper = undefined;
     this.consoleSource?.close();
@@ -595,7 +624,8 @@ export class UnikernelDebugSession extends DebugSession {
       s.resolve();
       return;
     }
-    if (!this.configurationDone) return;
+    // Stops while connecting (to a replay) belong to the switch, not to the user.
+    if (!this.configurationDone || this.replaying) return;
     const threadId = Number.parseInt(typeof rec.results['thread-id'] === 'string' ? rec.results['thread-id'] : '1', 10) || 1;
     const bkpt = rec.results.bkptno;
     if (reason === 'breakpoint-hit' && bkpt !== undefined && bkpt === this.restartGuard) {
@@ -645,9 +675,17 @@ export class UnikernelDebugSession extends DebugSession {
       return 'breakpoint';
     }
     if (reason === 'end-stepping-range' || reason === 'function-finished' || reason === 'location-reached') return 'step';
+    if (reason === 'no-history') {
+      this.sendEvent(new OutputEvent('The start of the recording: there is no history before this point.\n', 'console'));
+      return 'step';
+    }
     if (reason === 'watchpoint-trigger' || reason === 'access-watchpoint-trigger' || reason === 'read-watchpoint-trigger') return 'data breakpoint';
     if (reason === 'signal-received') {
       const sig = rec.results['signal-name'];
+      if (sig === 'SIGINT' && pending !== 'pause' && this.recording?.mode === 'replay') {
+        this.sendEvent(new OutputEvent('The end of the recording: go back, or restart to run live again.\n', 'console'));
+        return 'step';
+      }
       if (sig === 'SIGINT' || pending === 'pause') return 'pause';
       if (sig === 'SIGTRAP' && pending) return pending;
       return 'exception';
@@ -980,6 +1018,111 @@ export class UnikernelDebugSession extends DebugSession {
     await this.execute(response, (gdb) => mi.execFinish(gdb, args.threadId), 'step');
   }
 
+  protected override async stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): Promise<void> {
+    const insn = args.granularity === 'instruction';
+    await this.reverse(response, (gdb) => gdb.send(`${insn ? '-exec-next-instruction' : '-exec-next'} --thread ${args.threadId} --reverse`));
+  }
+
+  protected override async reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): Promise<void> {
+    await this.reverse(response, (gdb) => gdb.send('-exec-continue --reverse'));
+  }
+
+  /** Runs a reverse command, switching the session to a replay of its recording first if need be. */
+  private async reverse(response: DebugProtocol.Response, command: (gdb: Gdb) => Promise<unknown>): Promise<void> {
+    try {
+      if (!this.recording) throw new Error('Going back needs a recorded run: launch with "record": true.');
+      const gdb = this.requireGdb();
+      if (this.recording.mode === 'record') await this.switchToReplay(gdb, this.recording);
+      this.pendingReason = 'step';
+      await this.resume(() => command(gdb));
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  /**
+   * Ends the recorded run where it stands and starts the same machine replaying the recording, with
+   * gdb attached from the first instruction (QEMU keeps that as the snapshot reverse steps start
+   * from), then runs the replay to the instruction the user was at.
+   */
+  private async switchToReplay(gdb: Gdb, recording: Recording): Promise<void> {
+    try {
+      await this.startReplay(gdb, recording);
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  private async startReplay(gdb: Gdb, recording: Recording): Promise<void> {
+    const old = this.qemu;
+    const machine = this.machine;
+    if (!old?.qmp || !machine) throw new Error('The recorded QEMU is gone.');
+    const started = Date.now();
+    const state = (await old.qmp.execute('query-replay')) as { icount?: number };
+    const end = state.icount ?? 0;
+    this.replacing = old;
+    this.replaying = true;
+    await gdb.send('-target-disconnect').catch(() => undefined);
+    await old.qmp.execute('quit').catch(() => undefined);
+    await old.waitExit(5_000);
+    await old.dispose();
+    this.reaper?.releaseDir(old.privateDir);
+    // Same machine arguments; the console is not a socket this time (the recorded one is shown).
+    const fresh = await QemuInstance.start({
+      ...machine,
+      extraArgs: [...(machine.extraArgs ?? []), ...recordReplayArgs(recording.dir, 'replay')],
+      noConsole: true,
+    });
+    this.qemu = fresh;
+    this.replacing = undefined;
+    fresh.on('exit', (reason, code) => void this.onQemuExit(fresh, reason, code));
+    await this.connect(gdb, fresh.plan.gdbSocket);
+    // Run to where the user was, past every breakpoint on the way.
+    await gdb.send('-break-disable');
+    await fresh.qmp!.execute('replay-break', { icount: end });
+    await this.runSilently(gdb, () => mi.execContinue(gdb));
+    await gdb.send('-break-enable');
+    this.replaying = false;
+    recording.mode = 'replay';
+    recording.end = end;
+    this.sendEvent(
+      new OutputEvent(
+        `Replaying the recording (${end} instructions) from here, switched in ${Date.now() - started} ms: ` +
+          'Step Back and Reverse Continue go back in time; going forward stops at the end of the recording.\n',
+        'important',
+      ),
+    );
+  }
+
+  /** Runs the guest until its next stop without telling VS Code (bounded). */
+  private runSilently(gdb: Gdb, command: () => Promise<unknown>, timeoutMs = 60_000): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.silentStop = undefined;
+        reject(new Error(`The replay did not reach the recorded instruction within ${timeoutMs / 1000} s.`));
+      }, timeoutMs);
+      this.silentStop = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.runState = 'running';
+      command().catch((e: unknown) => {
+        clearTimeout(timer);
+        this.silentStop = undefined;
+        reject(e instanceof Error ? e : new Error(String(e)));
+      });
+    });
+  }
+
+  /** In a replay, forward execution stops at the end of the recording instead of running off it. */
+  private async armEndOfRecording(): Promise<void> {
+    const r = this.recording;
+    if (r?.mode === 'replay' && r.end !== undefined) await this.qemu?.qmp?.execute('replay-break', { icount: r.end }).catch(() => undefined);
+  }
+
   protected override async pauseRequest(response: DebugProtocol.PauseResponse): Promise<void> {
     try {
       const gdb = this.requireGdb();
@@ -994,6 +1137,7 @@ export class UnikernelDebugSession extends DebugSession {
   private async execute(response: DebugProtocol.Response, command: (gdb: Gdb) => Promise<unknown>, reason?: StopReason): Promise<void> {
     try {
       const gdb = this.requireGdb();
+      await this.armEndOfRecording();
       this.pendingReason = reason;
       await this.resume(() => command(gdb));
       this.sendResponse(response);
@@ -1156,7 +1300,9 @@ export class UnikernelDebugSession extends DebugSession {
       try {
         const { threads } = await (this.stopCache.threads ?? mi.threadInfo(gdb));
         if (threads.length > 0) {
-          this.lastThreads = threads.map((t) => new Thread(t.id, vcpuName(`${t.targetId} ${t.details ?? ''}`, t.id)));
+          // In a replay, the call stack says so on every vCPU.
+          const suffix = this.recording?.mode === 'replay' ? ' · replay' : '';
+          this.lastThreads = threads.map((t) => new Thread(t.id, `${vcpuName(`${t.targetId} ${t.details ?? ''}`, t.id)}${suffix}`));
         }
       } catch {
         /* keep the last known list */

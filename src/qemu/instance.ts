@@ -73,6 +73,7 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
   private exited: string | undefined;
   private stderrTail = '';
   private console: Socket | undefined;
+  private noConsole = false;
   /** QEMU's machine protocol: why the machine stopped, and a clean quit. */
   qmp: QmpClient | undefined;
 
@@ -115,9 +116,10 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
     });
     if (proc.pid !== undefined) opts.onSpawn?.(proc.pid);
     const qemu = new QemuInstance(proc, plan, privateDir, consoleLog, true);
+    qemu.noConsole = !!opts.noConsole;
     try {
       await qemu.waitReady(file, opts.readyTimeoutMs ?? 15_000);
-      [qemu.qmp] = await Promise.all([QmpClient.connect(plan.qmpSocket), qemu.connectConsole()]);
+      [qemu.qmp] = await Promise.all([QmpClient.connect(plan.qmpSocket), opts.noConsole ? undefined : qemu.connectConsole()]);
     } catch (e) {
       await qemu.dispose();
       throw e;
@@ -139,7 +141,7 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
 
   /** Resolves when both sockets exist; rejects with QEMU's own words when it dies first. */
   private waitReady(file: string, timeoutMs: number): Promise<void> {
-    const sockets = [this.plan.gdbSocket, this.plan.consoleSocket, this.plan.qmpSocket];
+    const sockets = this.noConsole ? [this.plan.gdbSocket, this.plan.qmpSocket] : [this.plan.gdbSocket, this.plan.consoleSocket, this.plan.qmpSocket];
     return new Promise<void>((resolve, reject) => {
       let watcher: FSWatcher | undefined;
       let settled = false;

@@ -17,6 +17,8 @@ export interface QemuPlanInput {
   extraArgs?: string[];
   /** Start paused (-S) so gdb sees the very first instruction. */
   paused?: boolean;
+  /** No console socket (`-serial null`): a replay shows the recorded console instead of a second copy. */
+  noConsole?: boolean;
 }
 
 export interface QemuPlan {
@@ -46,9 +48,13 @@ export function planQemu(input: QemuPlanInput): QemuPlan {
     '-m', String(input.memoryMiB ?? 128),
     '-smp', String(input.cpus ?? 1),
     '-kernel', input.kernel,
-    '-chardev',
-    `socket,id=console,path=${qemuOptValue(consoleSocket)},server=on,wait=off,logfile=${qemuOptValue(input.consoleLog)}`,
-    '-serial', 'chardev:console',
+    ...(input.noConsole
+      ? ['-serial', 'null']
+      : [
+          '-chardev',
+          `socket,id=console,path=${qemuOptValue(consoleSocket)},server=on,wait=off,logfile=${qemuOptValue(input.consoleLog)}`,
+          '-serial', 'chardev:console',
+        ]),
     '-gdb', `unix:${qemuOptValue(gdbSocket)},server=on,wait=off`,
     // Lets a guest end QEMU with an exit status, as Solo5 and our fixtures do.
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
