@@ -119,6 +119,8 @@ export class UnikernelDebugSession extends DebugSession {
   private recording: Recording | undefined;
   /** The old QEMU of a switch to replay ends without ending the session. */
   private replacing: QemuInstance | undefined;
+  /** A reverse continue with data breakpoints set is under way. */
+  private reverseWatch = false;
   /** Switching to replay: stops on the way are not the user's. */
   private replaying = false;
   /** An attached guest's console, when the configuration names one. */
@@ -638,6 +640,14 @@ export class UnikernelDebugSession extends DebugSession {
       void this.onCrashStop(crashPath, threadId);
       return;
     }
+    if (this.reverseWatch) {
+      this.reverseWatch = false;
+      const sig = rec.results['signal-name'];
+      if (/watchpoint-trigger$/.test(reason) || (reason === 'signal-received' && sig === 'SIGTRAP')) {
+        void this.backOntoWrite(threadId);
+        return;
+      }
+    }
     const logMessage = reason === 'breakpoint-hit' && typeof bkpt === 'string' ? this.logpoints.get(bkpt) : undefined;
     if (logMessage !== undefined) {
       void this.onLogpoint(logMessage, threadId);
@@ -1024,7 +1034,18 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   protected override async reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): Promise<void> {
+    // Going back, a watchpoint stops one instruction after the write; the stop is moved onto it.
+    this.reverseWatch = (this.breakpoints.get('data') ?? []).length > 0;
     await this.reverse(response, (gdb) => gdb.send('-exec-continue --reverse'));
+  }
+
+  /** A reverse watchpoint stop, one instruction after the write: step back onto the write itself. */
+  private async backOntoWrite(threadId: number): Promise<void> {
+    const gdb = this.gdb;
+    if (!gdb) return;
+    await this.runSilently(gdb, () => gdb.send(`-exec-step-instruction --thread ${threadId} --reverse`), 30_000).catch(() => undefined);
+    this.pendingReason = undefined;
+    this.reportStop('data breakpoint', threadId);
   }
 
   /** Runs a reverse command, switching the session to a replay of its recording first if need be. */

@@ -56,8 +56,38 @@ describe('reverse debugging of a recorded run', function () {
     await s.dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
     await s.resumeTo(() => s.dc.reverseContinueRequest({ threadId: tid }));
     const f = await s.topFrames(tid);
-    assert.equal(f[0]?.name, 'count_up');
+    // On the last write (the fifth increment), before it happens, as gdb shows a reverse watchpoint.
+    assert.deepEqual([f[0]?.name, f[0]?.line], ['count_up', marker('counter').line]);
     const v = await s.dc.evaluateRequest({ expression: 'global_counter', frameId: f[0]!.id, context: 'watch' });
-    assert.equal(v.body.result, '5');
+    assert.equal(v.body.result, '4');
+  });
+
+  it('from a crash, goes back to where the bad value was written and to the line that computed it', async () => {
+    const crash = await s.startTo('launch', { kernel: KERNEL, record: true, cmdline: 'mode=badindex' }, []);
+    assert.equal(crash.body.reason, 'exception');
+    const tid = crash.body.threadId ?? 1;
+    let f = await s.topFrames(tid);
+    assert.deepEqual([f[0]?.name, f[0]?.line], ['use_slot', marker('bad-use').line]);
+    // Who wrote stored_slot? Reverse continue on a write watchpoint.
+    const info = await s.dc.dataBreakpointInfoRequest({ name: 'stored_slot' });
+    await s.dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
+    const wrote = await s.resumeTo(() => s.dc.reverseContinueRequest({ threadId: tid }));
+    assert.equal(wrote.body.reason, 'data breakpoint');
+    f = await s.topFrames(tid);
+    assert.equal(f[0]?.name, 'remember');
+    assert.equal(f[0]?.line, marker('bad-store').line);
+    // And where did that value come from? Back into the caller, then into pick_slot's computation.
+    await s.dc.setDataBreakpointsRequest({ breakpoints: [] });
+    const compute = marker('bad-compute');
+    await s.dc.setBreakpointsRequest({ source: { path: compute.path }, breakpoints: [{ line: compute.line }] });
+    await s.resumeTo(() => s.dc.reverseContinueRequest({ threadId: tid }));
+    f = await s.topFrames(tid);
+    assert.deepEqual([f[0]?.name, f[0]?.line], ['pick_slot', compute.line]);
+    assert.equal((await s.locals(f[0]!.id)).get('seed')?.value, '7');
+    // Forward again: the crash comes back.
+    await s.dc.setBreakpointsRequest({ source: { path: compute.path }, breakpoints: [] });
+    const again = await s.resumeTo(() => s.dc.continueRequest({ threadId: tid }));
+    f = await s.topFrames(tid);
+    assert.ok(['trap_handler', 'use_slot'].includes(f[0]?.name ?? ''), `forward again stops at the crash (${again.body.reason}, ${f[0]?.name})`);
   });
 });
