@@ -110,6 +110,8 @@ export class UnikernelDebugSession extends DebugSession {
   /** After a restart, the temporary breakpoint at the entry point that ends the firmware's boot. */
   private restartGuard: string | undefined;
   private guestBits: 32 | 64 = 64;
+  /** The image's entry point as a gdb location, read once at launch. */
+  private kernelEntry: string | undefined;
   /** After a restart, the stop at entry is the guard's own stop. */
   private stopAtGuard = false;
   private profile: PlatformProfile | undefined;
@@ -197,6 +199,7 @@ export class UnikernelDebugSession extends DebugSession {
         this.consoleOut = new OutputThrottle((text) => this.sendEvent(new OutputEvent(text, 'stdout')), { maxBytesPerSecond: args.consoleRateLimit });
       }
       const kernelInfo = await readElfInfo(args.kernel, 'image');
+      this.kernelEntry = `*0x${kernelInfo.entry.toString(16)}`;
       const problem = bootProblem(kernelInfo);
       if (problem) throw new ImageError(problem);
       // A 32-bit image with its own DWARF is a 32-bit guest; without, it boots a 64-bit kernel (Unikraft).
@@ -457,15 +460,14 @@ export class UnikernelDebugSession extends DebugSession {
       if (this.runState === 'running') await this.stopSilently();
       const qmp = this.qemu?.qmp;
       let guardLocation: string | undefined;
-      if (qmp) {
+      if (qmp && this.kernelEntry) {
         // Our machines turn a reset into a pause (to catch triple faults). This reset is wanted, and
         // so are the ones the firmware does while it boots again: resets stay resets until the
         // image's entry point is reached.
         await qmp.execute('set-action', { reboot: 'reset' });
         await qmp.execute('system_reset');
         await qmp.execute('query-status');
-        const entry = (await readElfInfo((this.args as LaunchArguments).kernel)).entry;
-        guardLocation = `*0x${entry.toString(16)}`;
+        guardLocation = this.kernelEntry;
         this.restartGuard = (await mi.breakInsert(gdb, guardLocation, { temporary: true, hardware: true })).number;
       } else {
         await mi.cliCommand(gdb, 'monitor system_reset', 5_000);
@@ -504,11 +506,10 @@ export class UnikernelDebugSession extends DebugSession {
   /** Where `stopAtEntry: true` stops: the platform's application entry, else the image's entry point. */
   private async entryLocation(): Promise<string | undefined> {
     if (this.isAttach) return undefined;
-    const kernel = (this.args as LaunchArguments).kernel;
     const wanted = this.profile?.entrySymbols ?? [];
     const present = this.symbolsPath ? await findSymbols(this.symbolsPath, wanted).catch(() => new Set<string>()) : new Set<string>();
     const symbol = wanted.find((w) => present.has(w));
-    return symbol ?? `*0x${(await readElfInfo(kernel)).entry.toString(16)}`;
+    return symbol ?? this.kernelEntry;
   }
 
   protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments | undefined): Promise<void> {
@@ -978,18 +979,26 @@ export class UnikernelDebugSession extends DebugSession {
   private stopSilently(): Promise<void> {
     const gdb = this.gdb;
     if (!gdb || this.runState !== 'running') return Promise.resolve();
+    return this.untilSilentStop(() => mi.execInterrupt(gdb), 5_000, 'The guest did not stop within 5 s.');
+  }
+
+  /**
+   * Sends a command and resolves at the next stop, which VS Code is not told about (bounded): the
+   * one mechanism behind invisible pauses and the run of a replay to where the user was.
+   */
+  private untilSilentStop(command: () => Promise<unknown>, timeoutMs: number, timeoutMessage: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.silentStop = undefined;
-        reject(new Error('The guest did not stop within 5 s.'));
-      }, 5_000);
+        reject(new Error(timeoutMessage));
+      }, timeoutMs);
       this.silentStop = {
         resolve: () => {
           clearTimeout(timer);
           resolve();
         },
       };
-      mi.execInterrupt(gdb).catch((e: unknown) => {
+      command().catch((e: unknown) => {
         clearTimeout(timer);
         this.silentStop = undefined;
         reject(e instanceof Error ? e : new Error(String(e)));
@@ -1043,7 +1052,7 @@ export class UnikernelDebugSession extends DebugSession {
   private async backOntoWrite(threadId: number): Promise<void> {
     const gdb = this.gdb;
     if (!gdb) return;
-    await this.runSilently(gdb, () => gdb.send(`-exec-step-instruction --thread ${threadId} --reverse`), 30_000).catch(() => undefined);
+    await this.runSilently(() => gdb.send(`-exec-step-instruction --thread ${threadId} --reverse`), 30_000).catch(() => undefined);
     this.pendingReason = undefined;
     this.reportStop('data breakpoint', threadId);
   }
@@ -1102,7 +1111,7 @@ export class UnikernelDebugSession extends DebugSession {
     // Run to where the user was, past every breakpoint on the way.
     await gdb.send('-break-disable');
     await fresh.qmp!.execute('replay-break', { icount: end });
-    await this.runSilently(gdb, () => mi.execContinue(gdb));
+    await this.runSilently(() => mi.execContinue(gdb));
     await gdb.send('-break-enable');
     this.replaying = false;
     recording.mode = 'replay';
@@ -1117,25 +1126,9 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   /** Runs the guest until its next stop without telling VS Code (bounded). */
-  private runSilently(gdb: Gdb, command: () => Promise<unknown>, timeoutMs = 60_000): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.silentStop = undefined;
-        reject(new Error(`The replay did not reach the recorded instruction within ${timeoutMs / 1000} s.`));
-      }, timeoutMs);
-      this.silentStop = {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      this.runState = 'running';
-      command().catch((e: unknown) => {
-        clearTimeout(timer);
-        this.silentStop = undefined;
-        reject(e instanceof Error ? e : new Error(String(e)));
-      });
-    });
+  private runSilently(command: () => Promise<unknown>, timeoutMs = 60_000): Promise<void> {
+    this.runState = 'running';
+    return this.untilSilentStop(command, timeoutMs, `The replay did not reach the recorded instruction within ${timeoutMs / 1000} s.`);
   }
 
   /** In a replay, forward execution stops at the end of the recording instead of running off it. */
