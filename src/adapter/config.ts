@@ -38,6 +38,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, C
   consoleRateLimit?: number;
   /** Record the run (QEMU record/replay) so that Step Back and Reverse Continue work. */
   record?: boolean;
+  /** Most snapshots a replay keeps to make going back fast (0: none, every step back replays from the start). */
+  replayCheckpoints?: number;
 }
 
 export interface AttachArguments extends DebugProtocol.AttachRequestArguments, CommonArguments {
@@ -132,6 +134,7 @@ export function validateLaunch(raw: Raw): LaunchArguments {
     noDebug: optBool(raw, 'noDebug'),
     consoleRateLimit: optInt(raw, 'consoleRateLimit', 1024, 1 << 30),
     record: optBool(raw, 'record'),
+    replayCheckpoints: optInt(raw, 'replayCheckpoints', 0, 1024),
   };
 }
 

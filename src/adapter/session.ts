@@ -15,6 +15,9 @@ import {
   InvalidatedEvent,
   MemoryEvent,
   OutputEvent,
+  ProgressEndEvent,
+  ProgressStartEvent,
+  ProgressUpdateEvent,
   Source,
   StackFrame,
   StoppedEvent,
@@ -30,6 +33,9 @@ import { readElfInfo, symbolsProblem, bootProblem, mismatchProblem, ImageError, 
 import { PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
 import { QemuInstance, QemuError, makePrivateDir, type QemuStartOptions } from '../qemu/instance';
 import { prepareRecording, recordReplayArgs, type Recording } from '../qemu/recording';
+import { DEFAULT_MAX_CHECKPOINTS } from '../qemu/checkpoints';
+import { watchLiveness } from '../qemu/liveness';
+import { startReplay } from './replaySwitch';
 import { ConsoleSource } from '../qemu/consoleSource';
 import {
   ConfigError,
@@ -121,6 +127,8 @@ export class UnikernelDebugSession extends DebugSession {
   private recording: Recording | undefined;
   /** The old QEMU of a switch to replay ends without ending the session. */
   private replacing: QemuInstance | undefined;
+  /** A reverse step by line is under way: its stop may need to go on to the line's start. */
+  private reverseLine = false;
   /** A reverse continue with data breakpoints set is under way. */
   private reverseWatch = false;
   /** Switching to replay: stops on the way are not the user's. */
@@ -155,7 +163,8 @@ export class UnikernelDebugSession extends DebugSession {
 
   // ---- lifecycle --------------------------------------------------------------------------------
 
-  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse, client: DebugProtocol.InitializeRequestArguments): void {
+    this.supportsProgress = client?.supportsProgressReporting === true;
     // gdb takes ~100 ms to start: start a default one now, while VS Code prepares the launch.
     this.reaper ??= Reaper.start();
     this.earlyGdb = this.spawnGdb({});
@@ -310,9 +319,8 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   private spawnGdb(args: CommonArguments): Promise<Gdb> {
-    const scale = Number(process.env.UNIKERNEL_DEBUG_TIMEOUT_SCALE);
     return Gdb.start({
-      timeoutScale: Number.isFinite(scale) && scale > 0 ? scale : undefined,
+      timeoutScale: timeoutScale(),
       gdbPath: args.gdbPath,
       useInitFiles: args.gdbInitFiles,
       onSpawn: (pid) => this.reaper?.guard(pid),
@@ -574,6 +582,7 @@ export class UnikernelDebugSession extends DebugSession {
   private async teardown(): Promise<void> {
     this.ending = true;
     this.runState = 'ended';
+    this.stopLiveness?.();
     const early = this.earlyGdb;
     this.earlyGdb = undefined;
     await early?.then((g) => g.dispose(), () => undefined);
@@ -640,6 +649,16 @@ export class UnikernelDebugSession extends DebugSession {
       this.pendingReason = undefined;
       void this.onCrashStop(crashPath, threadId);
       return;
+    }
+    const reverseLine = this.reverseLine;
+    this.reverseLine = false;
+    if (reverseLine && reason === 'end-stepping-range') {
+      const frame = rec.results.frame;
+      const addr = frame && typeof frame === 'object' && !Array.isArray(frame) && typeof frame.addr === 'string' ? frame.addr : undefined;
+      if (addr) {
+        void this.finishLineBackwards(threadId, addr);
+        return;
+      }
     }
     if (this.reverseWatch) {
       this.reverseWatch = false;
@@ -1039,96 +1058,205 @@ export class UnikernelDebugSession extends DebugSession {
 
   protected override async stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): Promise<void> {
     const insn = args.granularity === 'instruction';
-    await this.reverse(response, (gdb) => gdb.send(`${insn ? '-exec-next-instruction' : '-exec-next'} --thread ${args.threadId} --reverse`));
+    this.reverseLine = !insn;
+    await this.reverse(response, args.threadId, (gdb) => mi.execNext(gdb, args.threadId, insn, true), insn ? 'instruction' : 'line');
   }
 
-  protected override async reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): Promise<void> {
+  /**
+   * DAP has Step Back only; reverse step-into and step-out are custom requests, which the extension's
+   * Reverse Step Into / Reverse Step Out commands send.
+   */
+  protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
+    const a = (args ?? {}) as { threadId?: unknown; granularity?: unknown };
+    const threadId = typeof a.threadId === 'number' ? a.threadId : 1;
+    if (command === 'reverseStepIn') {
+      const insn = a.granularity === 'instruction';
+      this.reverseLine = !insn;
+      await this.reverse(response, threadId, (gdb) => mi.execStep(gdb, threadId, insn, true), insn ? 'instruction' : 'line');
+    } else if (command === 'reverseStepOut') {
+      await this.reverse(response, threadId, (gdb) => mi.execFinish(gdb, threadId, true));
+    } else {
+      super.customRequest(command, response, args);
+    }
+  }
+
+  protected override async reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse, args: DebugProtocol.ReverseContinueArguments): Promise<void> {
     // Going back, a watchpoint stops one instruction after the write; the stop is moved onto it.
     this.reverseWatch = (this.breakpoints.get('data') ?? []).length > 0;
-    await this.reverse(response, (gdb) => gdb.send('-exec-continue --reverse'));
+    await this.reverse(response, args.threadId, (gdb) => mi.execContinue(gdb, undefined, true));
+  }
+
+  /**
+   * gdb 13's reverse step stops at the start of a line-table entry, and a line can have several
+   * (one per column): going on to the line's first entry makes one Step Back one line.
+   */
+  private async finishLineBackwards(threadId: number, pc: string): Promise<void> {
+    const gdb = this.gdb;
+    if (!gdb) return;
+    const start = await mi.lineStart(gdb, pc).catch(() => undefined);
+    if (start && BigInt(start) < BigInt(pc)) {
+      const bp = await mi.breakInsert(gdb, `*${start}`, { temporary: true, pending: false }).catch(() => undefined);
+      if (bp) {
+        await this.runSilently(() => mi.execContinue(gdb, undefined, true), 30_000).catch(() => undefined);
+        if (bp.number) await mi.breakDelete(gdb, [bp.number]).catch(() => undefined);
+      }
+    }
+    this.pendingReason = undefined;
+    this.reportStop('step', threadId);
   }
 
   /** A reverse watchpoint stop, one instruction after the write: step back onto the write itself. */
   private async backOntoWrite(threadId: number): Promise<void> {
     const gdb = this.gdb;
     if (!gdb) return;
-    await this.runSilently(() => gdb.send(`-exec-step-instruction --thread ${threadId} --reverse`), 30_000).catch(() => undefined);
+    await this.runSilently(() => mi.execStep(gdb, threadId, true, true), 30_000).catch(() => undefined);
     this.pendingReason = undefined;
     this.reportStop('data breakpoint', threadId);
   }
 
   /** Runs a reverse command, switching the session to a replay of its recording first if need be. */
-  private async reverse(response: DebugProtocol.Response, command: (gdb: Gdb) => Promise<unknown>): Promise<void> {
+  private async reverse(
+    response: DebugProtocol.Response,
+    threadId: number,
+    command: (gdb: Gdb) => Promise<unknown>,
+    atFault?: 'line' | 'instruction',
+  ): Promise<void> {
     try {
       if (!this.recording) throw new Error('Going back needs a recorded run: launch with "record": true.');
       const gdb = this.requireGdb();
-      if (this.recording.mode === 'record') await this.switchToReplay(gdb, this.recording);
+      if (this.recording.mode === 'record') {
+        try {
+          await this.switchToReplay(gdb, this.recording);
+        } catch (e) {
+          // The recorded QEMU has been ended for the switch: without its replay there is nothing left to debug.
+          this.sendEvent(new OutputEvent(`${errorText(e)} The debug session ends.\n`, 'important'));
+          void this.endSession();
+          throw e;
+        }
+      }
+      // At a trap, gdb stands in the handler while the user sees the faulting line: go back there first.
+      const fault = this.crash?.trapFrames ? this.crash.report.registers.rip : undefined;
       this.pendingReason = 'step';
+      if (fault && atFault) {
+        // Stepping back from the crash is the faulting line (or instruction) before it ran.
+        this.reverseLine = false;
+        await this.resume(() => this.backToFault(gdb, threadId, fault, atFault));
+        this.pendingReason = undefined;
+        this.sendResponse(response);
+        this.reportStop('step', threadId);
+        return;
+      }
+      if (fault) await this.backToFault(gdb, threadId, fault, 'line');
       await this.resume(() => command(gdb));
       this.sendResponse(response);
     } catch (e) {
+      this.reverseLine = false;
       this.fail(response, e);
     }
   }
 
   /**
-   * Ends the recorded run where it stands and starts the same machine replaying the recording, with
-   * gdb attached from the first instruction (QEMU keeps that as the snapshot reverse steps start
-   * from), then runs the replay to the instruction the user was at.
+   * From a trap handler back to the faulting line's start, or to the faulting instruction, before it
+   * ran, without a stop for VS Code. The faulting instruction never retires, so it shares its
+   * instruction count with the handler's first one and QEMU cannot stop on it going backwards: the
+   * way there is back to the line's start, then forward.
    */
-  private async switchToReplay(gdb: Gdb, recording: Recording): Promise<void> {
+  private async backToFault(gdb: Gdb, threadId: number, pc: string, to: 'line' | 'instruction'): Promise<void> {
+    const start = (await mi.lineStart(gdb, pc).catch(() => undefined)) ?? pc;
+    const bp = await mi.breakInsert(gdb, `*${start}`, { temporary: true, pending: false });
     try {
-      await this.startReplay(gdb, recording);
+      await this.runSilently(() => mi.execContinue(gdb, undefined, true), 30_000);
     } finally {
-      this.replaying = false;
+      if (bp.number) await mi.breakDelete(gdb, [bp.number]).catch(() => undefined);
+    }
+    this.crash = undefined;
+    if (to === 'line') return;
+    const at = { threadId, level: 0 };
+    for (let i = 0; i < 64; i++) {
+      const here = hexAddress((await mi.dataEvaluateExpression(gdb, '$pc', at)).split(' ')[0] ?? '');
+      if (BigInt(here) >= BigInt(pc)) return;
+      await this.runSilently(() => mi.execStep(gdb, threadId, true), 30_000);
     }
   }
 
-  private async startReplay(gdb: Gdb, recording: Recording): Promise<void> {
+  /** Turns the recorded session into a replay at the same instruction (see replaySwitch.ts). */
+  private async switchToReplay(gdb: Gdb, recording: Recording): Promise<void> {
     const old = this.qemu;
     const machine = this.machine;
-    if (!old?.qmp || !machine) throw new Error('The recorded QEMU is gone.');
-    const started = Date.now();
-    const state = (await old.qmp.execute('query-replay')) as { icount?: number };
-    const end = state.icount ?? 0;
-    this.replacing = old;
+    if (!old || !machine) throw new Error('The recorded QEMU is gone.');
+    const progress = this.supportsProgress ? `replay-${Date.now()}` : undefined;
+    if (progress) this.sendEvent(new ProgressStartEvent(progress, 'Switching to the replay', 'running the recording to where you are'));
     this.replaying = true;
-    await gdb.send('-target-disconnect').catch(() => undefined);
-    await old.qmp.execute('quit').catch(() => undefined);
-    await old.waitExit(5_000);
-    await old.dispose();
+    try {
+      const done = await startReplay(
+        {
+          machine,
+          retire: async (q) => {
+            this.replacing = q;
+          },
+          adopt: (fresh) => {
+            this.replaceQemu(old, fresh);
+            this.watchReplay(fresh);
+          },
+          connect: (g, socket) => this.connect(g, socket),
+          runSilently: (command, timeoutMs) => this.runSilently(command, timeoutMs),
+          progress: (at, total) => {
+            if (!progress || total <= 0) return;
+            const ev = new ProgressUpdateEvent(progress, `${at} of ${total} instructions`) as DebugProtocol.ProgressUpdateEvent;
+            ev.body.percentage = Math.round((at / total) * 100);
+            this.sendEvent(ev);
+          },
+        },
+        gdb,
+        old,
+        recording,
+        this.args && 'replayCheckpoints' in this.args ? (this.args.replayCheckpoints ?? DEFAULT_MAX_CHECKPOINTS) : DEFAULT_MAX_CHECKPOINTS,
+      );
+      this.sendEvent(
+        new OutputEvent(
+          `Replaying the recording (${done.end} instructions${done.checkpoints ? `, ${done.checkpoints} checkpoint${done.checkpoints === 1 ? "" : "s"}` : ''}) from here, switched in ${done.ms} ms: ` +
+            'Step Back and Reverse Continue go back in time; going forward stops at the end of the recording.\n',
+          'important',
+        ),
+      );
+    } finally {
+      this.replaying = false;
+      if (progress) this.sendEvent(new ProgressEndEvent(progress));
+    }
+  }
+
+  /** The replay's QEMU takes the recorded one's place; the old one's exit does not end the session. */
+  private replaceQemu(old: QemuInstance, fresh: QemuInstance): void {
     this.reaper?.releaseDir(old.privateDir);
-    // Same machine arguments; the console is not a socket this time (the recorded one is shown).
-    const fresh = await QemuInstance.start({
-      ...machine,
-      extraArgs: [...(machine.extraArgs ?? []), ...recordReplayArgs(recording.dir, 'replay')],
-      noConsole: true,
-    });
     this.qemu = fresh;
     this.replacing = undefined;
     fresh.on('exit', (reason, code) => void this.onQemuExit(fresh, reason, code));
-    await this.connect(gdb, fresh.plan.gdbSocket);
-    // Run to where the user was, past every breakpoint on the way.
-    await gdb.send('-break-disable');
-    await fresh.qmp!.execute('replay-break', { icount: end });
-    await this.runSilently(() => mi.execContinue(gdb));
-    await gdb.send('-break-enable');
-    this.replaying = false;
-    recording.mode = 'replay';
-    recording.end = end;
-    this.sendEvent(
-      new OutputEvent(
-        `Replaying the recording (${end} instructions) from here, switched in ${Date.now() - started} ms: ` +
-          'Step Back and Reverse Continue go back in time; going forward stops at the end of the recording.\n',
-        'important',
-      ),
-    );
   }
+
+  /** A replay that stops answering ends the session, instead of leaving VS Code waiting for a stop forever. */
+  private watchReplay(qemu: QemuInstance): void {
+    if (!qemu.qmp) return;
+    const scale = timeoutScale();
+    this.stopLiveness?.();
+    this.stopLiveness = watchLiveness(qemu.qmp, {
+      everyMs: 5_000 * scale,
+      timeoutMs: 10_000 * scale,
+      onHung: () => {
+        if (this.ending || this.qemu !== qemu) return;
+        this.sendEvent(new OutputEvent('The replay stopped answering (QEMU hung): the debug session ends. Start it again to replay afresh.\n', 'important'));
+        void this.endSession();
+      },
+    });
+  }
+
+  private stopLiveness: (() => void) | undefined;
+  /** The client shows progress bars (a long switch to a replay gets one). */
+  private supportsProgress = false;
 
   /** Runs the guest until its next stop without telling VS Code (bounded). */
   private runSilently(command: () => Promise<unknown>, timeoutMs = 60_000): Promise<void> {
     this.runState = 'running';
-    return this.untilSilentStop(command, timeoutMs, `The replay did not reach the recorded instruction within ${timeoutMs / 1000} s.`);
+    return this.untilSilentStop(command, timeoutMs, `The replay did not get where it was going within ${Math.round(timeoutMs / 1000)} s.`);
   }
 
   /** In a replay, forward execution stops at the end of the recording instead of running off it. */
@@ -1548,6 +1676,12 @@ export class UnikernelDebugSession extends DebugSession {
   }
 }
 
+
+/** Tests shorten every bound of the session (UNIKERNEL_DEBUG_TIMEOUT_SCALE) to find hangs in seconds. */
+function timeoutScale(): number {
+  const scale = Number(process.env.UNIKERNEL_DEBUG_TIMEOUT_SCALE);
+  return Number.isFinite(scale) && scale > 0 ? scale : 1;
+}
 
 /** `0x0000000000101234` → `0x101234`; anything not hex stays as it is. */
 function hexAddress(text: string): string {

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CrashReport } from '../crash/report';
 import { registerCommands } from './commands';
+import { registerReverseCommands } from './reverseCommands';
 import { ConsoleLogs } from './consoleLogs';
 import { UnikernelConfigurationProvider } from './configurationProvider';
 import type { CrashEntry } from './crashModel';
@@ -65,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): UnikernelApi {
     consoleLogs,
   );
   registerCommands(context, crashes, view, language);
+  registerReverseCommands(context);
   return { crashes, view, language, consoleLogs };
 }
 

@@ -46,6 +46,26 @@ export function gdbSet(gdb: Gdb, variable: string, value: string): Promise<MiRes
   return gdb.send(`-gdb-set ${variable} ${value}`);
 }
 
+/**
+ * Where the source line holding `address` starts, or undefined when gdb knows no line there. A line
+ * can have several line-table entries back to back (one per column); the walk goes back over all of
+ * them. `info line` has no MI equivalent.
+ */
+export async function lineStart(gdb: Gdb, address: string): Promise<string | undefined> {
+  let at = BigInt(address);
+  let where: string | undefined;
+  let start: bigint | undefined;
+  for (let i = 0; i < 16 && at > 0n; i++) {
+    const r = await cliCommand(gdb, `info line *0x${at.toString(16)}`);
+    const m = /Line (\d+) of "([^"]*)"\s+starts at address (0x[0-9a-f]+)/i.exec(r.console);
+    if (!m || (where !== undefined && where !== `${m[2]}:${m[1]}`)) break;
+    where = `${m[2]}:${m[1]}`;
+    start = BigInt(m[3]!);
+    at = start - 1n;
+  }
+  return start === undefined ? undefined : `0x${start.toString(16)}`;
+}
+
 /** Runs a CLI command; its console output is in the result's `console`. */
 export function cliCommand(gdb: Gdb, command: string, timeoutMs?: number): Promise<MiResult> {
   return gdb.send(`-interpreter-exec console ${miQuote(command)}`, timeoutMs);
@@ -104,12 +124,17 @@ export async function breakDelete(gdb: Gdb, numbers: string[]): Promise<void> {
 
 const threadOpt = (threadId: number | undefined): string => (threadId === undefined ? '' : ` --thread ${threadId}`);
 
-export const execContinue = (gdb: Gdb, threadId?: number): Promise<MiResult> => gdb.send(`-exec-continue${threadOpt(threadId)}`);
-export const execNext = (gdb: Gdb, threadId?: number, instruction = false): Promise<MiResult> =>
-  gdb.send(`-exec-next${instruction ? '-instruction' : ''}${threadOpt(threadId)}`);
-export const execStep = (gdb: Gdb, threadId?: number, instruction = false): Promise<MiResult> =>
-  gdb.send(`-exec-step${instruction ? '-instruction' : ''}${threadOpt(threadId)}`);
-export const execFinish = (gdb: Gdb, threadId?: number): Promise<MiResult> => gdb.send(`-exec-finish${threadOpt(threadId)}`);
+/** `reverse` runs backwards (only a target with history, a QEMU replay, accepts it); gdb reads --thread only first. */
+const rev = (reverse: boolean): string => (reverse ? ' --reverse' : '');
+
+export const execContinue = (gdb: Gdb, threadId?: number, reverse = false): Promise<MiResult> =>
+  gdb.send(`-exec-continue${threadOpt(threadId)}${rev(reverse)}`);
+export const execNext = (gdb: Gdb, threadId?: number, instruction = false, reverse = false): Promise<MiResult> =>
+  gdb.send(`-exec-next${instruction ? '-instruction' : ''}${threadOpt(threadId)}${rev(reverse)}`);
+export const execStep = (gdb: Gdb, threadId?: number, instruction = false, reverse = false): Promise<MiResult> =>
+  gdb.send(`-exec-step${instruction ? '-instruction' : ''}${threadOpt(threadId)}${rev(reverse)}`);
+export const execFinish = (gdb: Gdb, threadId?: number, reverse = false): Promise<MiResult> =>
+  gdb.send(`-exec-finish${threadOpt(threadId)}${rev(reverse)}`);
 export const execInterrupt = (gdb: Gdb): Promise<MiResult> => gdb.send('-exec-interrupt --all', 5_000);
 
 // ---- threads and stack --------------------------------------------------------------------------

@@ -53,6 +53,10 @@ export class QmpClient extends EventEmitter<QmpEvents> {
     });
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Connects and leaves capabilities negotiation mode. */
   static connect(path: string, timeoutMs = 5_000): Promise<QmpClient> {
     return new Promise<QmpClient>((resolve, reject) => {

@@ -90,4 +90,87 @@ describe('reverse debugging of a recorded run', function () {
     f = await s.topFrames(tid);
     assert.ok(['trap_handler', 'use_slot'].includes(f[0]?.name ?? ''), `forward again stops at the crash (${again.body.reason}, ${f[0]?.name})`);
   });
+
+  it('walks back from a crash line by line, into and out of calls, to the line that computed the bad value', async () => {
+    const crash = await s.startTo('launch', { kernel: KERNEL, record: true, cmdline: 'mode=badindex' }, []);
+    assert.equal(crash.body.reason, 'exception');
+    const tid = crash.body.threadId ?? 1;
+    const back = (): Promise<unknown> => s.dc.stepBackRequest({ threadId: tid });
+    const reverseIn = (): Promise<unknown> => s.request('reverseStepIn', { threadId: tid });
+    const reverseOut = (): Promise<unknown> => s.request('reverseStepOut', { threadId: tid });
+    const at = async (send: () => Promise<unknown>): Promise<{ name?: string; line?: number; id: number }> => {
+      const stop = await s.resumeTo(send);
+      assert.equal(stop.body.reason, 'step');
+      const f = (await s.topFrames(tid))[0]!;
+      return { name: f.name, line: f.line, id: f.id };
+    };
+    const value = async (expression: string, frameId: number): Promise<string> =>
+      (await s.dc.evaluateRequest({ expression, frameId, context: 'watch' })).body.result;
+    const bad = String(7n << 32n);
+
+    // The faulting line before it ran, then the line that called it.
+    let f = await at(back);
+    assert.deepEqual([f.name, f.line], ['use_slot', marker('bad-use').line]);
+    assert.equal(await value('stored_slot', f.id), bad);
+    f = await at(back);
+    assert.deepEqual([f.name, f.line], ['bad_index', marker('bad-use').line + 7]);
+    // Into the call that ran before: tidy_up, whose line had not yet added its 100.
+    f = await at(reverseIn);
+    assert.equal(f.name, 'tidy_up');
+    f = await at(back);
+    assert.deepEqual([f.name, f.line], ['tidy_up', marker('tidy').line]);
+    assert.equal(await value('global_counter', f.id), '5');
+    f = await at(reverseOut);
+    assert.deepEqual([f.name, f.line], ['bad_index', marker('bad-use').line + 6]);
+    // remember() had not stored the value yet at its line's start.
+    f = await at(reverseIn);
+    assert.equal(f.name, 'remember');
+    f = await at(back);
+    assert.deepEqual([f.name, f.line], ['remember', marker('bad-store').line]);
+    assert.equal(await value('stored_slot', f.id), '0');
+    assert.equal(await value('slot', f.id), bad);
+    // Out to the caller's call, and into the function that produced the value.
+    f = await at(reverseOut);
+    assert.deepEqual([f.name, f.line], ['bad_index', marker('bad-use').line + 5]);
+    f = await at(reverseIn);
+    assert.equal(f.name, 'pick_slot');
+    for (let i = 0; i < 2 && f.line !== marker('bad-compute').line; i++) f = await at(back);
+    assert.deepEqual([f.name, f.line], ['pick_slot', marker('bad-compute').line]);
+    assert.equal((await s.locals(f.id)).get('seed')?.value, '7');
+    assert.notEqual((await s.locals(f.id)).get('slot')?.value, bad);
+
+    // Forward again reaches the crash again.
+    const again = await s.resumeTo(() => s.dc.continueRequest({ threadId: tid }));
+    const top = (await s.topFrames(tid))[0];
+    assert.ok(['trap_handler', 'use_slot'].includes(top?.name ?? ''), `forward again stops at the crash (${again.body.reason}, ${top?.name})`);
+  });
+
+  it('one Step Back is one source line, also on lines with several line-table entries', async () => {
+    const compute = marker('compute');
+    const stop = await s.startTo('launch', { kernel: KERNEL, record: true }, [compute]);
+    const tid = stop.body.threadId ?? 1;
+    const lines: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await s.resumeTo(() => s.dc.stepBackRequest({ threadId: tid }));
+      lines.push((await s.topFrames(tid))[0]!.line);
+    }
+    // compute's `long result = ...` line has four entries (one per column); each Step Back still moves one line.
+    assert.deepEqual(lines, [compute.line - 1, compute.line - 2, compute.line - 3]);
+  });
+
+  it('takes checkpoints on the way to a replay far into a long run, and steps back from there', async () => {
+    const end = marker('grind-end');
+    const stop = await s.startTo('launch', { kernel: KERNEL, record: true, cmdline: 'mode=grind count=20000000' }, [end]);
+    const tid = stop.body.threadId ?? 1;
+    await s.resumeTo(() => s.dc.stepBackRequest({ threadId: tid }));
+    let f = (await s.topFrames(tid))[0]!;
+    assert.deepEqual([f.name, f.line], ['grind_then_stop', end.line - 1]);
+    assert.match(s.text('important'), /Replaying the recording \(\d+ instructions, 1 checkpoint\)/);
+    // QEMU lists the checkpoint, with the instruction count it was taken at.
+    const snapshots = await s.dc.evaluateRequest({ expression: 'monitor info snapshots', frameId: f.id, context: 'repl' });
+    assert.match(`${snapshots.body.result}${s.text('console')}`, /rr-100000000/);
+    await s.resumeTo(() => s.dc.stepBackRequest({ threadId: tid }));
+    f = (await s.topFrames(tid))[0]!;
+    assert.deepEqual([f.name, f.line], ['grind_then_stop', marker('grind-first').line]);
+  });
 });

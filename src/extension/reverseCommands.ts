@@ -1,0 +1,30 @@
+/**
+ * Reverse Step Into and Reverse Step Out, next to Step Back on the debug toolbar of a recorded
+ * session: DAP has no requests for them, so they go to the adapter as custom requests.
+ */
+import * as vscode from 'vscode';
+
+function threadOf(session: vscode.DebugSession): number {
+  const item = vscode.debug.activeStackItem;
+  return item && item.session.id === session.id ? item.threadId : 1;
+}
+
+async function reverse(command: 'reverseStepIn' | 'reverseStepOut'): Promise<void> {
+  const session = vscode.debug.activeDebugSession;
+  if (!session || session.type !== 'unikernel') {
+    void vscode.window.showInformationMessage('Reverse stepping needs a unikernel debug session launched with "record": true.');
+    return;
+  }
+  try {
+    await session.customRequest(command, { threadId: threadOf(session) });
+  } catch (e) {
+    void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
+  }
+}
+
+export function registerReverseCommands(context: vscode.ExtensionContext): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('unikernel.reverseStepIn', () => reverse('reverseStepIn')),
+    vscode.commands.registerCommand('unikernel.reverseStepOut', () => reverse('reverseStepOut')),
+  );
+}
