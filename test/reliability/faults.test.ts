@@ -59,4 +59,30 @@ describe('faults end the session cleanly', function () {
     await terminated;
     assert.match(s.text('important'), /gdb stopped answering/);
   });
+
+  it('a replay that hangs ends the session, and its QEMU is killed', async () => {
+    const stop = await s.startTo('launch', { kernel: KERNEL, record: true }, [marker('compute')]);
+    const tid = stop.body.threadId ?? 1;
+    // Switch to the replay, then freeze it: QEMU stops answering, as a deadlocked replay does.
+    await s.resumeTo(() => s.dc.stepBackRequest({ threadId: tid }));
+    const replay = newPid(before, /^\S*qemu-system.*rr=replay/);
+    const terminated = s.dc.waitForEvent('terminated', STOP_TIMEOUT);
+    process.kill(replay, 'SIGSTOP');
+    // A reverse command is under way when it hangs; the session must not wait for its stop forever.
+    await s.dc.stepBackRequest({ threadId: tid }).catch(() => undefined);
+    await terminated;
+    assert.match(s.text('important'), /The replay stopped answering \(QEMU hung\): the debug session ends/);
+  });
+
+  it('no QEMU is left after a switch to replay when the session ends in replay', async () => {
+    const stop = await s.startTo('launch', { kernel: KERNEL, record: true, cmdline: 'mode=badindex' }, []);
+    const tid = stop.body.threadId ?? 1;
+    await s.resumeTo(() => s.dc.stepBackRequest({ threadId: tid }));
+    assert.equal(sessionQemus(before).length, 1, 'the recorded QEMU is gone, the replay runs');
+    // withSession's own check then finds nothing left after the session ends, stopped in the replay.
+  });
 });
+
+function sessionQemus(before: Map<number, string>): number[] {
+  return [...sessionProcesses()].filter(([pid, cmd]) => !before.has(pid) && QEMU.test(cmd)).map(([pid]) => pid);
+}
