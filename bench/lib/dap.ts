@@ -101,6 +101,11 @@ export class DapClient {
     });
   }
 
+  /** Calls `fn` on every event of that name. */
+  onEvent<E extends DebugProtocol.Event = DebugProtocol.Event>(event: string, fn: (e: E) => void): void {
+    this.events.on(event, fn);
+  }
+
   /** Resolves with the next matching event. Create it before causing the event. */
   waitEvent<E extends DebugProtocol.Event = DebugProtocol.Event>(event: string, timeoutMs = 30_000, match?: (e: E) => boolean): Promise<E> {
     const p = new Promise<E>((resolve, reject) => {

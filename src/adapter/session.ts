@@ -321,6 +321,7 @@ export class UnikernelDebugSession extends DebugSession {
   private spawnGdb(args: CommonArguments): Promise<Gdb> {
     return Gdb.start({
       timeoutScale: timeoutScale(),
+      traceFile: process.env.UNIKERNEL_DEBUG_MI_TRACE || undefined,
       gdbPath: args.gdbPath,
       useInitFiles: args.gdbInitFiles,
       onSpawn: (pid) => this.reaper?.guard(pid),

@@ -4,6 +4,7 @@
  * a sentence a person can act on.
  */
 import { EventEmitter } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { MiStreamParser } from './parser';
 import type { MiRecord, MiResultClass, MiTuple } from './types';
@@ -19,6 +20,8 @@ export interface GdbOptions {
   timeoutScale?: number;
   /** Called with the pid right after spawning, so the caller can make sure it dies with the session. */
   onSpawn?: (pid: number) => void;
+  /** Everything sent to and read from gdb is appended here (a file path), for diagnosing a session. */
+  traceFile?: string;
 }
 
 export interface MiResult {
@@ -75,6 +78,7 @@ export class Gdb extends EventEmitter<GdbEvents> {
   private stderrTail = '';
   private readonly commandTimeoutMs: number;
   private readonly timeoutScale: number;
+  private readonly trace: WriteStream | undefined;
   /** Console text is attributed to the oldest command still waiting: gdb answers in order. */
   private readonly order: number[] = [];
 
@@ -83,13 +87,19 @@ export class Gdb extends EventEmitter<GdbEvents> {
     this.commandTimeoutMs = opts.commandTimeoutMs ?? 15_000;
     this.timeoutScale = opts.timeoutScale ?? 1;
     const parser = new MiStreamParser((rec) => this.onRecord(rec));
-    proc.stdout?.on('data', (chunk: Buffer) => parser.push(chunk));
+    this.trace = opts.traceFile ? createWriteStream(opts.traceFile, { flags: 'a' }) : undefined;
+    this.trace?.on('error', () => undefined);
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      this.trace?.write(chunk);
+      parser.push(chunk);
+    });
     proc.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
     });
     proc.stdin?.on('error', () => undefined);
     proc.on('exit', (code, signal) => {
       parser.end();
+      this.trace?.end();
       const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       const tail = this.stderrTail.trim();
       this.markExited(`gdb ${why}${tail ? `: ${tail.split('\n').slice(-1)[0]}` : ''}.`);
@@ -174,6 +184,7 @@ export class Gdb extends EventEmitter<GdbEvents> {
       this.pending.set(token, { command, resolve, reject, timer, console: [] });
       this.order.push(token);
       this.proc.stdin?.write(`${token}${command}\n`);
+      this.trace?.write(`>>> ${Date.now()} ${token}${command}\n`);
     });
   }
 
