@@ -4,7 +4,7 @@
  *
  *   npm run bench                      everything (a few minutes)
  *   npm run bench -- --rounds 5        fewer rounds
- *   npm run bench -- --only live       live | launch | offline (comma-separated)
+ *   npm run bench -- --only live       live | launch | offline | reverse (comma-separated)
  *   npm run bench -- --record-mi       re-record bench/data/mi-session.log from a real gdb session
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { installCleanupHandlers, killTree, spawnTracked, sweep, taggedProcesses, within } from './lib/procs';
 import { startGuest } from './lib/qemu';
 import { DapSession, NA, RawSession, type Fixture, type LiveSession, type SubjectName } from './lib/subjects';
+import { reverseStepBench, type ReverseResult } from './lib/reverse';
 import { fmtMs, fmtRatio, median, pairedRatio, table, type Samples } from './lib/stats';
 
 const ROOT = resolve(__dirname, '..');
@@ -36,7 +37,7 @@ function option(name: string, fallback: number): number {
 const ROUNDS = option('rounds', 30);
 const STEPS = option('steps', 5);
 if (STEPS > 8) throw new Error('--steps: at most 8 step cycles fit in count_up\'s loop');
-const onlyArg = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] ?? '' : 'live,launch,offline';
+const onlyArg = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] ?? '' : 'live,launch,offline,reverse';
 const ONLY = new Set(onlyArg.split(','));
 
 // ---- the fixture --------------------------------------------------------------------------------
@@ -58,6 +59,9 @@ const STOPS = ['counter', 'compute', 'shape-call', 'recurse-base'] as const;
 const STACK_LEVELS = 64;
 const MEM_64K = { address: 0x106000, count: 64 * 1024 }; // boot_stack: the live stack
 const MEM_1M = { address: 0x116000, count: 1024 * 1024 }; // trap_stack and the RAM after it (disjoint from the 64 KiB)
+/** Scenario 11: `grind` rounds (about 9 instructions each): a recording of just over a billion instructions. */
+const GRIND_ROUNDS = 125_000_000;
+const REVERSE_ROUNDS = option('reverse-rounds', 10);
 const WATCH = (() => {
   const base = ['a', 'b', 'sum', 'product', 'result', 'global_counter', 'compute_calls', 'global_anchor.x', 'global_anchor.y', 'a * b + sum'];
   return Array.from({ length: 50 }, (_, i) => (i < base.length ? base[i]! : `${base[i % base.length]} + ${i}`));
@@ -486,6 +490,32 @@ async function main(): Promise<void> {
           met: (mi.oursMs as number) < (mi.cdtMs as number) ? 'yes' : 'NO',
         });
       }
+    }
+  }
+
+  if (ONLY.has('reverse')) {
+    process.stderr.write('bench: reverse step at the end of a long recording (with and without checkpoints)\n');
+    const base = { adapter: fx.ourAdapter, kernel: KERNEL, source: SOURCE, line: markerLine('grind-end'), grindRounds: GRIND_ROUNDS };
+    let withCp: ReverseResult | undefined;
+    let without: ReverseResult | undefined;
+    await attempt('reverse (checkpoints)', async () => void (withCp = await reverseStepBench({ ...base, rounds: REVERSE_ROUNDS, replayCheckpoints: 32 })));
+    await attempt('reverse (no checkpoints)', async () => void (without = await reverseStepBench({ ...base, rounds: 3, replayCheckpoints: 0 })));
+    offlineResults.reverse = { withCheckpoints: withCp, withoutCheckpoints: without };
+    if (withCp) {
+      const ms = median(withCp.stepBackMs) ?? Number.NaN;
+      const baseline = without ? median(without.stepBackMs) : undefined;
+      rows.push({
+        id: 'reverse',
+        title: `11 Step Back at the end of a ${(withCp.instructions / 1e9).toFixed(2)}e9-instruction recording, ${withCp.checkpoints} checkpoints (first Step Back, switching to the replay: ${fmtMs(withCp.switchMs)}); raw column: without checkpoints`,
+        raw: baseline === undefined ? 'n/a' : fmtMs(baseline),
+        ours: fmtMs(ms),
+        cdt: 'n/a',
+        oursRaw: baseline === undefined ? 'n/a' : fmtRatio(ms / baseline),
+        cdtRaw: 'n/a',
+        oursCdt: 'n/a',
+        target: '< 0.5 s at ≥ 1e9 instructions',
+        met: ms < 500 && withCp.instructions >= 1e9 ? 'yes' : `NO (${fmtMs(ms)})`,
+      });
     }
   }
 
