@@ -35,6 +35,11 @@ if (process.argv.includes('--reaper')) {
       process.exit(code);
     });
   }
+  // A stray rejected promise (a gdb command that failed while nobody was waiting for it) is a bug to
+  // report, not a reason to drop the user's session and leave VS Code with a dead adapter.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`unikernel debug adapter: unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+  });
   const serverArg = process.argv.find((a) => a.startsWith('--server='));
   if (serverArg) serve(serverArg.slice('--server='.length));
   else UnikernelDebugSession.run(UnikernelDebugSession);

@@ -69,8 +69,8 @@ export class VariablesView {
       const name = `u${this.nextVarobj++}`;
       const created = this.createVarobj(gdb, c.expression, c.at, name);
       const listed = this.childVariables(gdb, name, c.expression, created.then((v) => v.type), c.at);
-      await created;
-      variables = await listed;
+      // Both are awaited together: when the first fails, the second's failure must not go unhandled.
+      [, variables] = await Promise.all([created, listed]);
     } else if (c?.kind === 'varobj') {
       variables = await this.childVariables(gdb, c.name, c.evaluateName, c.type, c.at);
     }

@@ -9,16 +9,21 @@ function threadOf(session: vscode.DebugSession): number {
   return item && item.session.id === session.id ? item.threadId : 1;
 }
 
-async function reverse(command: 'reverseStepIn' | 'reverseStepOut'): Promise<void> {
+/** Resolves with the error shown to the user, or undefined when the adapter took the request. */
+async function reverse(command: 'reverseStepIn' | 'reverseStepOut'): Promise<string | undefined> {
   const session = vscode.debug.activeDebugSession;
   if (!session || session.type !== 'unikernel') {
-    void vscode.window.showInformationMessage('Reverse stepping needs a unikernel debug session launched with "record": true.');
-    return;
+    const text = 'Reverse stepping needs a unikernel debug session launched with "record": true.';
+    void vscode.window.showInformationMessage(text);
+    return text;
   }
   try {
     await session.customRequest(command, { threadId: threadOf(session) });
+    return undefined;
   } catch (e) {
-    void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
+    const text = e instanceof Error ? e.message : String(e);
+    void vscode.window.showErrorMessage(text);
+    return text;
   }
 }
 

@@ -49,7 +49,8 @@ export class Session {
 
   async start(): Promise<void> {
     await this.dc.start();
-    await this.dc.initializeRequest({ adapterID: 'unikernel', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    // As VS Code does: progress bars supported.
+    await this.dc.initializeRequest({ adapterID: 'unikernel', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', supportsProgressReporting: true });
   }
 
   /** Text of all output events of one category so far. */

@@ -173,4 +173,22 @@ describe('reverse debugging of a recorded run', function () {
     f = (await s.topFrames(tid))[0]!;
     assert.deepEqual([f.name, f.line], ['grind_then_stop', marker('grind-first').line]);
   });
+
+  it('answers what VS Code asks while a reverse command runs (the trap frame scope of a crash stop)', async () => {
+    const crash = await s.startTo('launch', { kernel: KERNEL, record: true, cmdline: 'mode=badindex' }, []);
+    const tid = crash.body.threadId ?? 1;
+    const scopes = await s.dc.scopesRequest({ frameId: (await s.topFrames(tid))[0]!.id });
+    const trapFrame = scopes.body.scopes.find((sc) => sc.name === 'Trap frame');
+    assert.ok(trapFrame, 'a Trap frame scope');
+    const stopped = s.dc.waitForEvent('stopped', 30_000);
+    const switched = s.dc.waitForEvent('progressEnd', 30_000);
+    const out = s.request('reverseStepOut', { threadId: tid });
+    await switched;
+    // Sent while the replay runs back to the faulting line: an answer (an error is one), not a dead adapter.
+    const vars = await s.dc.variablesRequest({ variablesReference: trapFrame.variablesReference }).then(() => 'ok', (e: Error) => e.message);
+    assert.ok(vars === 'ok' || vars.length > 0);
+    await out;
+    await stopped;
+    assert.equal((await s.topFrames(tid))[0]?.name, 'bad_index');
+  });
 });

@@ -186,6 +186,58 @@ export async function run(): Promise<void> {
       assert.equal(api.crashes.all.length, 0);
       assert.equal(api.view.provider.getChildren().length, 0);
     },
+
+    'Reverse Step Out and Reverse Step Into walk back from a crash of a recorded session': async () => {
+      assert.ok(folder);
+      // The adapter's stops, as VS Code receives them.
+      const stops: number[] = [];
+      let onStop: (() => void) | undefined;
+      const tracker = vscode.debug.registerDebugAdapterTrackerFactory('unikernel', {
+        createDebugAdapterTracker: () => ({
+          onDidSendMessage: (m: { type?: string; event?: string; body?: { threadId?: number } }) => {
+            if (m.type === 'event' && m.event === 'stopped') {
+              stops.push(m.body?.threadId ?? 1);
+              onStop?.();
+            }
+          },
+        }),
+      });
+      const nextStop = (what: string): Promise<void> =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no stop after ${what} within 60 s`)), 60_000);
+          onStop = () => {
+            clearTimeout(timer);
+            onStop = undefined;
+            resolve();
+          };
+        });
+      try {
+        const crashed = nextStop('the launch');
+        assert.ok(await vscode.debug.startDebugging(folder, { type: 'unikernel', request: 'launch', name: 'Host test: recorded', kernel: kernelElf, cmdline: 'mode=badindex', record: true }));
+        await crashed;
+        const session = await until('the session', () => vscode.debug.activeDebugSession);
+        await until('the stopped thread in the call stack', () => vscode.debug.activeStackItem);
+        const top = async (): Promise<string> => {
+          const r = (await session.customRequest('stackTrace', { threadId: 1, startFrame: 0, levels: 1 })) as { stackFrames: { name: string }[] };
+          return r.stackFrames[0]?.name ?? '';
+        };
+        assert.equal(await top(), 'use_slot');
+        let stopped = nextStop('Reverse Step Out');
+        assert.equal(await vscode.commands.executeCommand('unikernel.reverseStepOut'), undefined, 'Reverse Step Out reported no error');
+        await stopped;
+        assert.equal(await top(), 'bad_index');
+        stopped = nextStop('Reverse Step Into');
+        assert.equal(await vscode.commands.executeCommand('unikernel.reverseStepIn'), undefined, 'Reverse Step Into reported no error');
+        await stopped;
+        assert.equal(await top(), 'tidy_up');
+        const ended = new Promise<void>((resolve) => vscode.debug.onDidTerminateDebugSession((s) => s.id === session.id && resolve()));
+        await vscode.debug.stopDebugging(session);
+        await ended;
+      } finally {
+        tracker.dispose();
+        await vscode.commands.executeCommand('unikernel.crashTrace.clear');
+      }
+    },
   };
 
   for (const name of HOST_TESTS) {

@@ -8,6 +8,7 @@ export const HOST_TESTS = [
   'a console log gets the language, a diagnostic, a hover and links',
   'a symbols ELF picked for a log replaces the recorded one',
   'Clear empties the panel',
+  'Reverse Step Out and Reverse Step Into walk back from a crash of a recorded session',
 ] as const;
 
 export type HostTestName = (typeof HOST_TESTS)[number];
