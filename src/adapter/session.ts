@@ -467,6 +467,11 @@ export class UnikernelDebugSession extends DebugSession {
     try {
       const gdb = this.requireGdb();
       if (this.runState === 'running') await this.stopSilently();
+      if (this.recording?.mode === 'replay') {
+        await this.recordAgain(gdb, this.recording);
+        this.sendResponse(response);
+        return;
+      }
       const qmp = this.qemu?.qmp;
       let guardLocation: string | undefined;
       if (qmp && this.kernelEntry) {
@@ -497,6 +502,50 @@ export class UnikernelDebugSession extends DebugSession {
     } catch (e) {
       this.fail(response, e);
     }
+  }
+
+  /**
+   * Restart from a replay: a reset would make the replay leave its recording, so the replay ends and
+   * a new recording of a fresh boot starts (its snapshot drive made anew: the old checkpoints belong
+   * to the old recording).
+   */
+  private async recordAgain(gdb: Gdb, recording: Recording): Promise<void> {
+    const old = this.qemu;
+    const machine = this.machine;
+    if (!old || !machine) throw new Error('The replay QEMU is gone.');
+    this.stopLiveness?.();
+    this.stopLiveness = undefined;
+    this.replacing = old;
+    // The stop gdb reports when it connects is not the user's.
+    this.replaying = true;
+    await gdb.send('-target-disconnect').catch(() => undefined);
+    await old.dispose();
+    this.reaper?.releaseDir(old.privateDir);
+    this.replacing = undefined;
+    const fresh = await prepareRecording(recording.dir, machine.qemuPath ?? 'qemu-system-x86_64');
+    recording.mode = fresh.mode;
+    recording.end = undefined;
+    const args = this.args && 'kernel' in this.args ? this.args : undefined;
+    const qemu = await QemuInstance.start({
+      ...machine,
+      extraArgs: [...(machine.extraArgs ?? []), ...recordReplayArgs(recording.dir, 'record')],
+      consoleLog: args?.consoleLog,
+      consoleLogAppend: true,
+    });
+    this.crashWatcher?.end();
+    this.attachQemu(qemu);
+    try {
+      await this.connect(gdb, qemu.plan.gdbSocket);
+    } finally {
+      this.replaying = false;
+    }
+    this.crash = undefined;
+    this.crashEpisode = false;
+    const stopAt = this.args?.stopAtEntry;
+    const location = typeof stopAt === 'string' ? stopAt : stopAt ? await this.entryLocation() : undefined;
+    if (location) this.entryBreakpoint = (await mi.breakInsert(gdb, location, { temporary: true, hardware: true })).number;
+    this.sendEvent(new OutputEvent('Restarted: the replay has ended, and a new recording of a fresh boot begins.\n', 'important'));
+    await this.resume(() => mi.execContinue(gdb));
   }
 
   /** The restarted guest reached its entry: resets are crashes again; go on (or stop, if asked). */

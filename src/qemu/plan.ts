@@ -13,6 +13,8 @@ export interface QemuPlanInput {
   privateDir: string;
   /** Where QEMU itself writes every console byte (kept even while nobody reads the socket). */
   consoleLog: string;
+  /** Add to the console log instead of starting it afresh (a restarted recording keeps the first run's output). */
+  consoleLogAppend?: boolean;
   /** Extra arguments from the user, appended as given. */
   extraArgs?: string[];
   /** Start paused (-S) so gdb sees the very first instruction. */
@@ -52,7 +54,7 @@ export function planQemu(input: QemuPlanInput): QemuPlan {
       ? ['-serial', 'null']
       : [
           '-chardev',
-          `socket,id=console,path=${qemuOptValue(consoleSocket)},server=on,wait=off,logfile=${qemuOptValue(input.consoleLog)}`,
+          `socket,id=console,path=${qemuOptValue(consoleSocket)},server=on,wait=off,logfile=${qemuOptValue(input.consoleLog)}${input.consoleLogAppend ? ',logappend=on' : ''}`,
           '-serial', 'chardev:console',
         ]),
     '-gdb', `unix:${qemuOptValue(gdbSocket)},server=on,wait=off`,

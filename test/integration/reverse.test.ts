@@ -191,4 +191,20 @@ describe('reverse debugging of a recorded run', function () {
     await stopped;
     assert.equal((await s.topFrames(tid))[0]?.name, 'bad_index');
   });
+
+  it('restart from a replay records a fresh boot, and going back works again', async () => {
+    const compute = marker('compute');
+    const stop = await s.startTo('launch', { kernel: KERNEL, record: true }, [compute]);
+    const tid = stop.body.threadId ?? 1;
+    await s.resumeTo(() => s.dc.stepBackRequest({ threadId: tid }));
+    assert.deepEqual((await s.dc.threadsRequest()).body.threads.map((t) => t.name), ['CPU 0 · replay']);
+    const again = await s.resumeTo(() => s.dc.customRequest('restart', {}));
+    assert.equal(again.body.reason, 'breakpoint');
+    assert.deepEqual([(await s.topFrames(tid))[0]?.name, (await s.topFrames(tid))[0]?.line], ['compute', compute.line]);
+    assert.deepEqual((await s.dc.threadsRequest()).body.threads.map((t) => t.name), ['CPU 0']);
+    assert.match(s.text('important'), /a new recording of a fresh boot begins/);
+    await s.resumeTo(() => s.dc.stepBackRequest({ threadId: tid }));
+    assert.equal((await s.topFrames(tid))[0]?.line, compute.line - 1);
+    assert.equal(s.text('important').match(/Replaying the recording/g)?.length, 2);
+  });
 });
