@@ -762,6 +762,13 @@ export class UnikernelDebugSession extends DebugSession {
     if (reason === 'watchpoint-trigger' || reason === 'access-watchpoint-trigger' || reason === 'read-watchpoint-trigger') return 'data breakpoint';
     if (reason === 'signal-received') {
       const sig = rec.results['signal-name'];
+      // QEMU reports the start of its history as a trap at the reset vector.
+      const frame = rec.results.frame;
+      const addr = frame && typeof frame === 'object' && !Array.isArray(frame) ? frame.addr : undefined;
+      if (sig === 'SIGTRAP' && this.recording?.mode === 'replay' && typeof addr === 'string' && /^0x0*fff0$/i.test(addr)) {
+        this.sendEvent(new OutputEvent('The start of the recording: there is no history before this point.\n', 'console'));
+        return 'step';
+      }
       if (sig === 'SIGINT' && pending !== 'pause' && this.recording?.mode === 'replay') {
         this.sendEvent(new OutputEvent('The end of the recording: go back, or restart to run live again.\n', 'console'));
         return 'step';

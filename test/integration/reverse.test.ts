@@ -207,4 +207,16 @@ describe('reverse debugging of a recorded run', function () {
     assert.equal((await s.topFrames(tid))[0]?.line, compute.line - 1);
     assert.equal(s.text('important').match(/Replaying the recording/g)?.length, 2);
   });
+
+  it('reverse continue with nothing on the way stops at the start of the recording, and says so', async () => {
+    const stop = await s.startTo('launch', { kernel: KERNEL, record: true }, [marker('compute')]);
+    const tid = stop.body.threadId ?? 1;
+    const start = await s.resumeTo(() => s.dc.reverseContinueRequest({ threadId: tid }));
+    assert.equal(start.body.reason, 'step');
+    assert.match(s.text('console'), /The start of the recording: there is no history before this point/);
+    assert.equal(BigInt((await s.topFrames(tid))[0]!.instructionPointerReference!), 0xfff0n);
+    // And forward from the very start reaches the breakpoint again.
+    await s.resumeTo(() => s.dc.continueRequest({ threadId: tid }));
+    assert.equal((await s.topFrames(tid))[0]?.name, 'compute');
+  });
 });
