@@ -36,6 +36,7 @@ import { prepareRecording, recordReplayArgs, type Recording } from '../qemu/reco
 import { DEFAULT_MAX_CHECKPOINTS } from '../qemu/checkpoints';
 import { watchLiveness } from '../qemu/liveness';
 import { startReplay } from './replaySwitch';
+import * as moves from './reverseMoves';
 import { ConsoleSource } from '../qemu/consoleSource';
 import {
   ConfigError,
@@ -1143,21 +1144,11 @@ export class UnikernelDebugSession extends DebugSession {
     await this.reverse(response, args.threadId, (gdb) => mi.execContinue(gdb, undefined, true));
   }
 
-  /**
-   * gdb 13's reverse step stops at the start of a line-table entry, and a line can have several
-   * (one per column): going on to the line's first entry makes one Step Back one line.
-   */
+  /** A reverse step by line stopped: on to the line's start if it stopped at a later entry. */
   private async finishLineBackwards(threadId: number, pc: string): Promise<void> {
     const gdb = this.gdb;
     if (!gdb) return;
-    const start = await mi.lineStart(gdb, pc).catch(() => undefined);
-    if (start && BigInt(start) < BigInt(pc)) {
-      const bp = await mi.breakInsert(gdb, `*${start}`, { temporary: true, pending: false }).catch(() => undefined);
-      if (bp) {
-        await this.runSilently(() => mi.execContinue(gdb, undefined, true), 30_000).catch(() => undefined);
-        if (bp.number) await mi.breakDelete(gdb, [bp.number]).catch(() => undefined);
-      }
-    }
+    await moves.finishLineBackwards(gdb, this.silentRun, pc);
     this.pendingReason = undefined;
     this.reportStop('step', threadId);
   }
@@ -1166,7 +1157,7 @@ export class UnikernelDebugSession extends DebugSession {
   private async backOntoWrite(threadId: number): Promise<void> {
     const gdb = this.gdb;
     if (!gdb) return;
-    await this.runSilently(() => mi.execStep(gdb, threadId, true, true), 30_000).catch(() => undefined);
+    await moves.backOntoWrite(gdb, this.silentRun, threadId);
     this.pendingReason = undefined;
     this.reportStop('data breakpoint', threadId);
   }
@@ -1197,42 +1188,22 @@ export class UnikernelDebugSession extends DebugSession {
       if (fault && atFault) {
         // Stepping back from the crash is the faulting line (or instruction) before it ran.
         this.reverseLine = false;
-        await this.resume(() => this.backToFault(gdb, threadId, fault, atFault));
+        await this.resume(() => moves.backToFault(gdb, this.silentRun, threadId, fault, atFault));
+        this.crash = undefined;
         this.pendingReason = undefined;
         this.sendResponse(response);
         this.reportStop('step', threadId);
         return;
       }
-      if (fault) await this.backToFault(gdb, threadId, fault, 'line');
+      if (fault) {
+        await moves.backToFault(gdb, this.silentRun, threadId, fault, 'line');
+        this.crash = undefined;
+      }
       await this.resume(() => command(gdb));
       this.sendResponse(response);
     } catch (e) {
       this.reverseLine = false;
       this.fail(response, e);
-    }
-  }
-
-  /**
-   * From a trap handler back to the faulting line's start, or to the faulting instruction, before it
-   * ran, without a stop for VS Code. The faulting instruction never retires, so it shares its
-   * instruction count with the handler's first one and QEMU cannot stop on it going backwards: the
-   * way there is back to the line's start, then forward.
-   */
-  private async backToFault(gdb: Gdb, threadId: number, pc: string, to: 'line' | 'instruction'): Promise<void> {
-    const start = (await mi.lineStart(gdb, pc).catch(() => undefined)) ?? pc;
-    const bp = await mi.breakInsert(gdb, `*${start}`, { temporary: true, pending: false });
-    try {
-      await this.runSilently(() => mi.execContinue(gdb, undefined, true), 30_000);
-    } finally {
-      if (bp.number) await mi.breakDelete(gdb, [bp.number]).catch(() => undefined);
-    }
-    this.crash = undefined;
-    if (to === 'line') return;
-    const at = { threadId, level: 0 };
-    for (let i = 0; i < 64; i++) {
-      const here = hexAddress((await mi.dataEvaluateExpression(gdb, '$pc', at)).split(' ')[0] ?? '');
-      if (BigInt(here) >= BigInt(pc)) return;
-      await this.runSilently(() => mi.execStep(gdb, threadId, true), 30_000);
     }
   }
 
@@ -1309,6 +1280,8 @@ export class UnikernelDebugSession extends DebugSession {
   private stopLiveness: (() => void) | undefined;
   /** The client shows progress bars (a long switch to a replay gets one). */
   private supportsProgress = false;
+
+  private readonly silentRun: moves.SilentRun = (command, timeoutMs) => this.runSilently(command, timeoutMs);
 
   /** Runs the guest until its next stop without telling VS Code (bounded). */
   private runSilently(command: () => Promise<unknown>, timeoutMs = 60_000): Promise<void> {
