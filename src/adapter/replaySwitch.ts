@@ -43,7 +43,9 @@ export async function startReplay(host: ReplayHost, gdb: Gdb, old: QemuInstance,
   // Quitting records a shutdown event at the current instruction. A replay standing on the very
   // instruction of that event has it pending, and the next reverse step then stops as a shutdown
   // halfway (seen 1 time in 6). One instruction more in the recording keeps the event past `end`.
-  await host.runSilently(() => mi.execStep(gdb, undefined, true), 2_000).catch(() => undefined);
+  // Not from a machine paused on its own reset or triple fault: resuming that one reboots it.
+  const status = (await old.qmp.execute('query-status').catch(() => ({}))) as { status?: string };
+  if (status.status === 'debug') await host.runSilently(() => mi.execStep(gdb, undefined, true), 2_000).catch(() => undefined);
   await host.retire(old);
   await gdb.send('-target-disconnect').catch(() => undefined);
   await old.qmp.execute('quit').catch(() => undefined);
@@ -65,7 +67,12 @@ export async function startReplay(host: ReplayHost, gdb: Gdb, old: QemuInstance,
   let at = 0;
   for (const stop of [...stops, end]) {
     await qmp.execute('replay-break', { icount: stop });
-    await host.runSilently(() => mi.execContinue(gdb), runBound(stop - at));
+    try {
+      await host.runSilently(() => mi.execContinue(gdb), runBound(stop - at));
+    } catch (e) {
+      const now = (await qmp.execute('query-replay').catch((err: Error) => ({ err: err.message }))) as { icount?: number; err?: string };
+      throw new Error(`${e instanceof Error ? e.message : String(e)} It stopped advancing at instruction ${now.icount ?? '?'} of ${end}. ${now.err ?? ''} alive=${fresh.isAlive}`);
+    }
     at = stop;
     if (stop < end) await saveCheckpoint(qmp, stop);
     host.progress(stop, end);

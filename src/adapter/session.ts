@@ -249,6 +249,7 @@ export class UnikernelDebugSession extends DebugSession {
         ...this.machine,
         extraArgs: [...this.machine.extraArgs!, ...(this.recording ? recordReplayArgs(this.recording.dir, 'record') : [])],
         consoleLog: args.consoleLog,
+        consoleFile: !!this.recording,
       });
       if (args.noDebug) {
         // Ctrl+F5: the guest runs once configuration is done; the console and crash trace still work.
@@ -532,6 +533,7 @@ export class UnikernelDebugSession extends DebugSession {
       extraArgs: [...(machine.extraArgs ?? []), ...recordReplayArgs(recording.dir, 'record')],
       consoleLog: args?.consoleLog,
       consoleLogAppend: true,
+      consoleFile: true,
     });
     this.crashWatcher?.end();
     this.attachQemu(qemu);
@@ -1286,7 +1288,8 @@ export class UnikernelDebugSession extends DebugSession {
   /** Runs the guest until its next stop without telling VS Code (bounded). */
   private runSilently(command: () => Promise<unknown>, timeoutMs = 60_000): Promise<void> {
     this.runState = 'running';
-    return this.untilSilentStop(command, timeoutMs, `The replay did not get where it was going within ${Math.round(timeoutMs / 1000)} s.`);
+    const bound = timeoutMs * timeoutScale();
+    return this.untilSilentStop(command, bound, `The replay did not get where it was going within ${Math.round(bound / 1000)} s.`);
   }
 
   /** In a replay, forward execution stops at the end of the recording instead of running off it. */

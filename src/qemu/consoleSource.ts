@@ -9,6 +9,8 @@ import { createConnection, type Socket } from 'node:net';
 export interface ConsoleSourceEvents {
   data: [Buffer];
   end: [];
+  /** A followed file was read up to where it was. */
+  read: [];
 }
 
 export class ConsoleSource extends EventEmitter<ConsoleSourceEvents> {
@@ -60,9 +62,38 @@ export class ConsoleSource extends EventEmitter<ConsoleSourceEvents> {
     });
   }
 
-  /** Reads the file from its current end on, each time it grows. */
-  private follow(path: string): void {
-    let offset = statSync(path).size;
+  /** Follows a file QEMU writes itself (a recording's console), from its start or from its end. */
+  static followFile(path: string, fromStart: boolean): ConsoleSource {
+    const source = new ConsoleSource();
+    source.follow(path, fromStart);
+    return source;
+  }
+
+  /** Resolves once everything in the file so far has been emitted, or after `timeoutMs`. */
+  caughtUp(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, timeoutMs);
+      const check = (): void => {
+        if (this.closed || this.isCaughtUp()) finish();
+      };
+      const self = this;
+      function finish(): void {
+        clearTimeout(timer);
+        self.off('read', check);
+        resolve();
+      }
+      this.on('read', check);
+      this.readMore?.();
+      check();
+    });
+  }
+
+  private readMore: (() => void) | undefined;
+  private isCaughtUp: () => boolean = () => true;
+
+  /** Reads the file from its current end (or its start) on, each time it grows. */
+  private follow(path: string, fromStart = false): void {
+    let offset = fromStart ? 0 : statSync(path).size;
     let reading = false;
     let again = false;
     const readMore = (): void => {
@@ -89,12 +120,22 @@ export class ConsoleSource extends EventEmitter<ConsoleSourceEvents> {
           again = false;
           readMore();
         }
+        this.emit('read');
       });
       stream.on('error', () => {
         reading = false;
       });
     };
+    this.readMore = readMore;
+    this.isCaughtUp = () => {
+      try {
+        return !reading && statSync(path).size === offset;
+      } catch {
+        return true;
+      }
+    };
     this.watcher = watch(path, readMore);
+    if (fromStart) readMore();
   }
 
   close(): void {

@@ -12,6 +12,7 @@ import { execa, type ResultPromise } from 'execa';
 import { killProcessTree } from './kill';
 import { planQemu, type QemuPlan, type QemuPlanInput } from './plan';
 import { QmpClient } from './qmp';
+import { ConsoleSource } from './consoleSource';
 
 export class QemuError extends Error {
   constructor(message: string) {
@@ -74,6 +75,9 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
   private stderrTail = '';
   private console: Socket | undefined;
   private noConsole = false;
+  /** The console is a file QEMU writes (a recording); it is followed, not read from a socket. */
+  private fileConsole = false;
+  private followed: ConsoleSource | undefined;
   /** QEMU's machine protocol: why the machine stopped, and a clean quit. */
   qmp: QmpClient | undefined;
 
@@ -117,9 +121,15 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
     if (proc.pid !== undefined) opts.onSpawn?.(proc.pid);
     const qemu = new QemuInstance(proc, plan, privateDir, consoleLog, true);
     qemu.noConsole = !!opts.noConsole;
+    qemu.fileConsole = !opts.noConsole && !!opts.consoleFile;
     try {
       await qemu.waitReady(file, opts.readyTimeoutMs ?? 15_000);
-      [qemu.qmp] = await Promise.all([QmpClient.connect(plan.qmpSocket), opts.noConsole ? undefined : qemu.connectConsole()]);
+      [qemu.qmp] = await Promise.all([QmpClient.connect(plan.qmpSocket), opts.noConsole || qemu.fileConsole ? undefined : qemu.connectConsole()]);
+      if (qemu.fileConsole) {
+        // QEMU made the file before its sockets listened, and the guest has not run yet.
+        qemu.followed = ConsoleSource.followFile(consoleLog, !opts.consoleLogAppend);
+        qemu.followed.on('data', (chunk) => qemu.emit('console', chunk));
+      }
     } catch (e) {
       await qemu.dispose();
       throw e;
@@ -141,7 +151,7 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
 
   /** Resolves when both sockets exist; rejects with QEMU's own words when it dies first. */
   private waitReady(file: string, timeoutMs: number): Promise<void> {
-    const sockets = this.noConsole ? [this.plan.gdbSocket, this.plan.qmpSocket] : [this.plan.gdbSocket, this.plan.consoleSocket, this.plan.qmpSocket];
+    const sockets = this.noConsole || this.fileConsole ? [this.plan.gdbSocket, this.plan.qmpSocket] : [this.plan.gdbSocket, this.plan.consoleSocket, this.plan.qmpSocket];
     return new Promise<void>((resolve, reject) => {
       let watcher: FSWatcher | undefined;
       let settled = false;
@@ -207,6 +217,7 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
    * after `timeoutMs`: the last lines of a dying guest are often the ones that matter.
    */
   consoleDrained(timeoutMs: number): Promise<void> {
+    if (this.followed) return this.followed.caughtUp(timeoutMs);
     if (!this.console || !this.consoleOpen) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, timeoutMs);
@@ -261,6 +272,7 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
   /** Kills QEMU's process group, waits for it to go, removes the private directory. */
   async dispose(): Promise<void> {
     this.console?.destroy();
+    this.followed?.close();
     this.qmp?.close();
     const pid = this.proc.pid;
     if (this.isAlive && pid !== undefined) {

@@ -21,6 +21,12 @@ export interface QemuPlanInput {
   paused?: boolean;
   /** No console socket (`-serial null`): a replay shows the recorded console instead of a second copy. */
   noConsole?: boolean;
+  /**
+   * The console goes straight to `consoleLog` (a file chardev), no socket: a recording must not
+   * depend on how fast somebody reads a socket (a write the socket refused is retried when the host
+   * says so, which the replay cannot reproduce).
+   */
+  consoleFile?: boolean;
 }
 
 export interface QemuPlan {
@@ -52,7 +58,9 @@ export function planQemu(input: QemuPlanInput): QemuPlan {
     '-kernel', input.kernel,
     ...(input.noConsole
       ? ['-serial', 'null']
-      : [
+      : input.consoleFile
+        ? ['-chardev', `file,id=console,path=${qemuOptValue(input.consoleLog)}${input.consoleLogAppend ? ',append=on' : ''}`, '-serial', 'chardev:console']
+        : [
           '-chardev',
           `socket,id=console,path=${qemuOptValue(consoleSocket)},server=on,wait=off,logfile=${qemuOptValue(input.consoleLog)}${input.consoleLogAppend ? ',logappend=on' : ''}`,
           '-serial', 'chardev:console',
