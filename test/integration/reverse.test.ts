@@ -219,4 +219,25 @@ describe('reverse debugging of a recorded run', function () {
     await s.resumeTo(() => s.dc.continueRequest({ threadId: tid }));
     assert.equal((await s.topFrames(tid))[0]?.name, 'compute');
   });
+
+  for (const [mode, top, back] of [
+    ['panic', 'solo5_abort', 'fixture_panic'],
+    ['triple', 'triple_fault', 'triple_fault'],
+    ['reset', 'outb', 'request_reset'],
+  ] as const) {
+    it(`steps back from a recorded ${mode} stop, and forward again to it`, async () => {
+      const crash = await s.startTo('launch', { kernel: KERNEL, record: true, cmdline: `mode=${mode}` }, []);
+      assert.equal(crash.body.reason, 'exception');
+      const tid = crash.body.threadId ?? 1;
+      const first = (await s.topFrames(tid))[0]!;
+      assert.equal(first.name, top);
+      await s.resumeTo(() => s.dc.stepBackRequest({ threadId: tid }));
+      await s.resumeTo(() => s.dc.stepBackRequest({ threadId: tid }));
+      const f = (await s.topFrames(tid))[0]!;
+      assert.equal(f.name, back);
+      assert.notEqual(`${f.name}:${f.line}`, `${first.name}:${first.line}`, 'two lines back');
+      await s.resumeTo(() => s.dc.continueRequest({ threadId: tid }));
+      assert.equal((await s.topFrames(tid))[0]?.name, top);
+    });
+  }
 });
