@@ -120,12 +120,17 @@ export function validateLaunch(raw: Raw): LaunchArguments {
   const c = common(raw);
   const kernel = optPath(raw, 'kernel', c.cwd);
   if (!kernel) throw new ConfigError('"kernel" is missing: set it to the unikernel image QEMU should boot.');
+  const cpus = optInt(raw, 'cpus', 1, 64);
+  const record = optBool(raw, 'record');
+  if (record && cpus !== undefined && cpus > 1) {
+    throw new ConfigError(`"record" needs one vCPU: QEMU's record/replay does not support "cpus": ${cpus}. Remove "cpus" or "record".`);
+  }
   return {
     ...c,
     kernel,
     cmdline: optString(raw, 'cmdline'),
     memory: optInt(raw, 'memory', 8, 1024 * 1024),
-    cpus: optInt(raw, 'cpus', 1, 64),
+    cpus,
     qemuPath: optString(raw, 'qemuPath'),
     qemuArgs: optQemuArgs(raw),
     consoleLog: optPath(raw, 'consoleLog', c.cwd),
@@ -133,7 +138,7 @@ export function validateLaunch(raw: Raw): LaunchArguments {
     disks: optDisks(raw, c.cwd),
     noDebug: optBool(raw, 'noDebug'),
     consoleRateLimit: optInt(raw, 'consoleRateLimit', 1024, 1 << 30),
-    record: optBool(raw, 'record'),
+    record,
     replayCheckpoints: optInt(raw, 'replayCheckpoints', 0, 1024),
   };
 }

@@ -20,6 +20,9 @@ describe('launch attribute validation', () => {
     fails(() => validateLaunch({ kernel: 'k', net: { hostfwd: ['8080:80'] } }), /"net.hostfwd" must be a list like/);
     fails(() => validateLaunch({ kernel: 'k', disks: [{}] }), /"disks\[0\]" must be a path/);
     fails(() => validateLaunch({ kernel: 'k\0x' }), /"kernel" contains a NUL/);
+    // QEMU 7.2 refuses it at start ("Record/replay feature is not supported for 'smp'").
+    fails(() => validateLaunch({ kernel: 'k', record: true, cpus: 2 }), /"record" needs one vCPU: .*"cpus": 2/);
+    fails(() => validateLaunch({ kernel: 'k', replayCheckpoints: -1 }), /"replayCheckpoints" must be a whole number from 0/);
   });
 
   it('resolves relative paths against cwd and keeps good values', () => {
