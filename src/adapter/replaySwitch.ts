@@ -54,7 +54,7 @@ export async function startReplay(host: ReplayHost, gdb: Gdb, old: QemuInstance,
   // Same machine arguments; the console is not a socket this time (the recorded one was shown).
   const fresh = await QemuInstance.start({
     ...host.machine,
-    extraArgs: [...(host.machine.extraArgs ?? []), ...recordReplayArgs(recording.dir, 'replay')],
+    extraArgs: [...(host.machine.extraArgs ?? []), ...recordReplayArgs(recording, 'replay')],
     noConsole: true,
   });
   host.adopt(fresh);

@@ -30,7 +30,7 @@ import * as mi from '../mi/commands';
 import { miQuote } from '../mi/quote';
 import type { FrameContext, MiFrame } from '../mi/commands';
 import { readElfInfo, symbolsProblem, bootProblem, mismatchProblem, ImageError, isThirtyTwoBitGuest, findSymbols, type ElfInfo } from '../qemu/elf';
-import { PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
+import { NETDEV_ID, PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
 import { QemuInstance, QemuError, makePrivateDir, type QemuStartOptions } from '../qemu/instance';
 import { prepareRecording, recordReplayArgs, type Recording } from '../qemu/recording';
 import { DEFAULT_MAX_CHECKPOINTS } from '../qemu/checkpoints';
@@ -231,7 +231,7 @@ export class UnikernelDebugSession extends DebugSession {
       if (args.record && !args.noDebug) {
         const dir = await makePrivateDir('unikernel-rr-');
         this.reaper.guardDir(dir);
-        this.recording = await prepareRecording(dir, qemuPath);
+        this.recording = await prepareRecording(dir, qemuPath, args.net ? [NETDEV_ID] : []);
       }
       // What starts QEMU again, identically, for a replay.
       this.machine = {
@@ -247,7 +247,7 @@ export class UnikernelDebugSession extends DebugSession {
       };
       const startQemu = QemuInstance.start({
         ...this.machine,
-        extraArgs: [...this.machine.extraArgs!, ...(this.recording ? recordReplayArgs(this.recording.dir, 'record') : [])],
+        extraArgs: [...this.machine.extraArgs!, ...(this.recording ? recordReplayArgs(this.recording, 'record') : [])],
         consoleLog: args.consoleLog,
         consoleFile: !!this.recording,
       });
@@ -524,13 +524,13 @@ export class UnikernelDebugSession extends DebugSession {
     await old.dispose();
     this.reaper?.releaseDir(old.privateDir);
     this.replacing = undefined;
-    const fresh = await prepareRecording(recording.dir, machine.qemuPath ?? 'qemu-system-x86_64');
+    const fresh = await prepareRecording(recording.dir, machine.qemuPath ?? 'qemu-system-x86_64', recording.netdevs);
     recording.mode = fresh.mode;
     recording.end = undefined;
     const args = this.args && 'kernel' in this.args ? this.args : undefined;
     const qemu = await QemuInstance.start({
       ...machine,
-      extraArgs: [...(machine.extraArgs ?? []), ...recordReplayArgs(recording.dir, 'record')],
+      extraArgs: [...(machine.extraArgs ?? []), ...recordReplayArgs(recording, 'record')],
       consoleLog: args?.consoleLog,
       consoleLogAppend: true,
       consoleFile: true,

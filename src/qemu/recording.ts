@@ -5,27 +5,12 @@
  */
 import { execa } from 'execa';
 import { dirname, join } from 'node:path';
+import type { Recording } from './replayArgs';
 
-export interface Recording {
-  dir: string;
-  /** Instruction count where the recording ends (set when the replay starts). */
-  end?: number;
-  mode: 'record' | 'replay';
-}
-
-/** The machine arguments that make a run recordable and replayable, for one mode. */
-export function recordReplayArgs(dir: string, mode: 'record' | 'replay'): string[] {
-  return [
-    '-icount', `shift=auto,rr=${mode},rrfile=${join(dir, 'rr.bin').replaceAll(',', ',,')}`,
-    // The replay keeps its snapshots in a qcow2 drive; without one every reverse step fails (E14).
-    '-drive', `file=${join(dir, 'rr.qcow2').replaceAll(',', ',,')},if=none,id=rr,snapshot=on`,
-    // Loading a snapshot with the vAPIC on can deadlock QEMU.
-    '-global', 'apic-common.vapic=off',
-  ];
-}
+export { recordReplayArgs, type Recording } from './replayArgs';
 
 /** Makes the throw-away qcow2 overlay the replay's snapshots live in. */
-export async function prepareRecording(dir: string, qemuPath: string): Promise<Recording> {
+export async function prepareRecording(dir: string, qemuPath: string, netdevs: string[] = []): Promise<Recording> {
   const qemuImg = qemuPath.includes('/') ? join(dirname(qemuPath), 'qemu-img') : 'qemu-img';
   const r = await execa(qemuImg, ['create', '-q', '-f', 'qcow2', join(dir, 'rr.qcow2'), '1M'], { reject: false, timeout: 10_000 });
   if (r.exitCode !== 0) {
@@ -35,5 +20,5 @@ export async function prepareRecording(dir: string, qemuPath: string): Promise<R
         : `qemu-img could not create the replay's snapshot drive: ${String(r.stderr).trim() || r.message}.`,
     );
   }
-  return { dir, mode: 'record' };
+  return { dir, netdevs, mode: 'record' };
 }

@@ -240,4 +240,14 @@ describe('reverse debugging of a recorded run', function () {
       assert.equal((await s.topFrames(tid))[0]?.name, top);
     });
   }
+
+  it('records and replays a guest with a NIC (its user network behind a replay filter in both runs)', async () => {
+    const compute = marker('compute');
+    const stop = await s.startTo('launch', { kernel: KERNEL, record: true, net: { hostfwd: ['tcp:127.0.0.1:0-:80'] } }, [compute]);
+    const tid = stop.body.threadId ?? 1;
+    await s.resumeTo(() => s.dc.stepBackRequest({ threadId: tid }));
+    assert.equal((await s.topFrames(tid))[0]?.line, compute.line - 1);
+    await s.resumeTo(() => s.dc.nextRequest({ threadId: tid }));
+    assert.equal((await s.topFrames(tid))[0]?.line, compute.line);
+  });
 });

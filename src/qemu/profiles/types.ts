@@ -52,12 +52,15 @@ export interface PlatformProfile {
   launchProblem?(facts: ImageFacts): string | undefined;
 }
 
+/** The id of the guest's user-network backend (a recording replays its packets through a filter). */
+export const NETDEV_ID = 'net0';
+
 /** `-netdev user` + virtio-net, and virtio block devices: the common way to give a guest a NIC and disks. */
 export function virtioDevices(input: GuestInput): string[] {
   const args: string[] = [];
   if (input.net) {
     const fwd = (input.net.hostfwd ?? []).map((f) => `,hostfwd=${f.replaceAll(',', ',,')}`).join('');
-    args.push('-netdev', `user,id=net0${fwd}`, '-device', 'virtio-net-pci,netdev=net0');
+    args.push('-netdev', `user,id=${NETDEV_ID}${fwd}`, '-device', `virtio-net-pci,netdev=${NETDEV_ID}`);
   }
   (input.disks ?? []).forEach((d, i) => {
     args.push('-drive', `if=virtio,format=raw,id=disk${i},file=${d.path.replaceAll(',', ',,')}`);
