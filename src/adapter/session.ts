@@ -226,7 +226,7 @@ export class UnikernelDebugSession extends DebugSession {
       this.sendEvent(new OutputEvent(`${profile.label}${args.platform ? '' : ' (detected)'}: booting ${args.kernel}${args.noDebug ? ' without the debugger' : ''}\n`, 'console'));
 
       this.reaper ??= Reaper.start();
-      const guest = { kernel: args.kernel, cmdline: args.cmdline, net: args.net, disks: args.disks };
+      const guest = { kernel: args.kernel, cmdline: args.cmdline, net: args.net, disks: args.disks, recorded: !!args.record && !args.noDebug };
       const qemuPath = args.qemuPath ?? (this.guestBits === 32 ? 'qemu-system-i386' : 'qemu-system-x86_64');
       if (args.record && !args.noDebug) {
         const dir = await makePrivateDir('unikernel-rr-');

@@ -3,6 +3,9 @@
  * forward again to where it was.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { KERNEL, Session, marker, withSession } from './helpers';
 
 describe('reverse debugging of a recorded run', function () {
@@ -249,5 +252,17 @@ describe('reverse debugging of a recorded run', function () {
     assert.equal((await s.topFrames(tid))[0]?.line, compute.line - 1);
     await s.resumeTo(() => s.dc.nextRequest({ threadId: tid }));
     assert.equal((await s.topFrames(tid))[0]?.line, compute.line);
+  });
+
+  it('records and replays a guest with a disk (blkreplay; the recording does not write the image)', async () => {
+    const disk = join(mkdtempSync(join(tmpdir(), 'rr-disk-')), 'disk.img');
+    writeFileSync(disk, Buffer.alloc(1 << 20, 0x5a));
+    const compute = marker('compute');
+    const stop = await s.startTo('launch', { kernel: KERNEL, record: true, disks: [disk] }, [compute]);
+    const tid = stop.body.threadId ?? 1;
+    await s.resumeTo(() => s.dc.stepBackRequest({ threadId: tid }));
+    assert.equal((await s.topFrames(tid))[0]?.line, compute.line - 1);
+    assert.ok(readFileSync(disk).every((b) => b === 0x5a), 'the image is unchanged');
+    rmSync(dirname(disk), { recursive: true, force: true });
   });
 });

@@ -33,6 +33,11 @@ export interface GuestInput {
   cmdline?: string;
   net?: NetConfig;
   disks?: DiskConfig[];
+  /**
+   * The run is recorded for a replay: disk I/O goes through `blkreplay` (its completions are events
+   * to replay) and writes are kept in a throw-away layer, so that the replay reads what the recording read.
+   */
+  recorded?: boolean;
 }
 
 export interface PlatformProfile {
@@ -63,7 +68,16 @@ export function virtioDevices(input: GuestInput): string[] {
     args.push('-netdev', `user,id=${NETDEV_ID}${fwd}`, '-device', `virtio-net-pci,netdev=${NETDEV_ID}`);
   }
   (input.disks ?? []).forEach((d, i) => {
-    args.push('-drive', `if=virtio,format=raw,id=disk${i},file=${d.path.replaceAll(',', ',,')}`);
+    const file = d.path.replaceAll(',', ',,');
+    if (input.recorded) {
+      args.push(
+        '-drive', `if=none,format=raw,id=disk${i}-direct,file=${file},snapshot=on`,
+        '-drive', `driver=blkreplay,if=none,image=disk${i}-direct,id=disk${i}`,
+        '-device', `virtio-blk-pci,drive=disk${i}`,
+      );
+    } else {
+      args.push('-drive', `if=virtio,format=raw,id=disk${i},file=${file}`);
+    }
   });
   return args;
 }

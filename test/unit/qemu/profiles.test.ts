@@ -51,6 +51,15 @@ describe('Rumprun configuration', () => {
       '-drive', 'if=virtio,format=raw,id=disk0,file=/a,,b.img',
     ]);
   });
+
+  it('puts the disks of a recorded guest behind blkreplay, on a throw-away layer', () => {
+    const args = PROFILES.generic.qemuArgs({ kernel: '/k', disks: [{ path: '/a,b.img' }], recorded: true });
+    assert.deepEqual(args, [
+      '-drive', 'if=none,format=raw,id=disk0-direct,file=/a,,b.img,snapshot=on',
+      '-drive', 'driver=blkreplay,if=none,image=disk0-direct,id=disk0',
+      '-device', 'virtio-blk-pci,drive=disk0',
+    ]);
+  });
 });
 
 describe('QEMU plan', () => {
