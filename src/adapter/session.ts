@@ -1224,10 +1224,7 @@ export class UnikernelDebugSession extends DebugSession {
           retire: async (q) => {
             this.replacing = q;
           },
-          adopt: (fresh) => {
-            this.replaceQemu(old, fresh);
-            this.watchReplay(fresh);
-          },
+          adopt: (fresh) => this.replaceQemu(old, fresh),
           connect: (g, socket) => this.connect(g, socket),
           runSilently: (command, timeoutMs) => this.runSilently(command, timeoutMs),
           progress: (at, total) => {
@@ -1242,6 +1239,9 @@ export class UnikernelDebugSession extends DebugSession {
         recording,
         this.args && 'replayCheckpoints' in this.args ? (this.args.replayCheckpoints ?? DEFAULT_MAX_CHECKPOINTS) : DEFAULT_MAX_CHECKPOINTS,
       );
+      // From now on (not during the switch, whose own waits are bounded and whose snapshots of a big
+      // guest can keep the monitor busy for a while).
+      if (this.qemu) this.watchReplay(this.qemu);
       this.sendEvent(
         new OutputEvent(
           `Replaying the recording (${done.end} instructions${done.checkpoints ? `, ${done.checkpoints} checkpoint${done.checkpoints === 1 ? "" : "s"}` : ''}) from here, switched in ${done.ms} ms: ` +
