@@ -8,6 +8,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import {
   CapabilitiesEvent,
+  ContinuedEvent,
   DebugSession,
   Event,
   ExitedEvent,
@@ -783,7 +784,11 @@ export class UnikernelDebugSession extends DebugSession {
     return pending ?? 'pause';
   }
 
+  /** Stopped events sent so far (a continued event must never follow the stop it precedes). */
+  private stopsReported = 0;
+
   private reportStop(reason: StopReason, threadId: number, text?: string, keepRefs = false): void {
+    this.stopsReported++;
     if (!keepRefs) {
       this.frames.clear();
       this.dropVarobjs(this.view.reset());
@@ -1132,9 +1137,9 @@ export class UnikernelDebugSession extends DebugSession {
     if (command === 'reverseStepIn') {
       const insn = a.granularity === 'instruction';
       this.reverseLine = !insn;
-      await this.reverse(response, threadId, (gdb) => mi.execStep(gdb, threadId, insn, true), insn ? 'instruction' : 'line');
+      await this.reverse(response, threadId, (gdb) => mi.execStep(gdb, threadId, insn, true), insn ? 'instruction' : 'line', true);
     } else if (command === 'reverseStepOut') {
-      await this.reverse(response, threadId, (gdb) => mi.execFinish(gdb, threadId, true));
+      await this.reverse(response, threadId, (gdb) => mi.execFinish(gdb, threadId, true), undefined, true);
     } else {
       super.customRequest(command, response, args);
     }
@@ -1170,6 +1175,7 @@ export class UnikernelDebugSession extends DebugSession {
     threadId: number,
     command: (gdb: Gdb) => Promise<unknown>,
     atFault?: 'line' | 'instruction',
+    announce = false,
   ): Promise<void> {
     try {
       if (!this.recording) throw new Error('Going back needs a recorded run: launch with "record": true.');
@@ -1194,6 +1200,8 @@ export class UnikernelDebugSession extends DebugSession {
         this.crash = undefined;
         this.pendingReason = undefined;
         this.sendResponse(response);
+        // VS Code does not know that a custom request runs the guest: it hears it here.
+        if (announce) this.sendEvent(new ContinuedEvent(threadId, true));
         this.reportStop('step', threadId);
         return;
       }
@@ -1201,8 +1209,11 @@ export class UnikernelDebugSession extends DebugSession {
         await moves.backToFault(gdb, this.silentRun, threadId, fault, 'line');
         this.crash = undefined;
       }
+      const stops = this.stopsReported;
       await this.resume(() => command(gdb));
       this.sendResponse(response);
+      // (Unless the stop came already, in the same burst of gdb output as its ^running.)
+      if (announce && this.stopsReported === stops) this.sendEvent(new ContinuedEvent(threadId, true));
     } catch (e) {
       this.reverseLine = false;
       this.fail(response, e);

@@ -85,6 +85,7 @@ function makeWorkspace(ws: string): void {
     configurations: [
       { type: 'unikernel', request: 'launch', name: 'Fixture (multiboot a.out kludge)', kernel: '${workspaceFolder}/build/kernel.elf', cmdline: 'mode=normal' },
       { type: 'unikernel', request: 'launch', name: 'Fixture: crash', kernel: '${workspaceFolder}/build/kernel.elf', cmdline: 'mode=crash', consoleLog: '${workspaceFolder}/logs/crash.console.log' },
+      { type: 'unikernel', request: 'launch', name: 'Fixture: recorded bad index', kernel: '${workspaceFolder}/build/kernel.elf', cmdline: 'mode=badindex', record: true },
     ],
   });
   writeJson(join(ws, '.vscode/settings.json'), { 'debug.showInStatusBar': 'always' });

@@ -185,6 +185,32 @@ describe('Unikernel debugger in VS Code (code-server + Chromium)', function () {
     await row(panel, /crash_null_write — kernel\.c:\d+/).first().waitFor({ state: 'visible', timeout: T.medium });
     await screenshot(page, 'crash-trace-after-reload');
   });
+
+  it('a recorded session shows Step Back, Reverse Continue, Reverse Step Into and Out; going back from the crash', async () => {
+    await runCommand(page, 'Debug: Select and Start Debugging');
+    const config = quickInput(page).locator('.monaco-list-row', { hasText: 'Fixture: recorded bad index' }).first();
+    await config.waitFor({ state: 'visible', timeout: T.short });
+    await config.click();
+    await page.locator('.exception-widget', { hasText: 'page-fault' }).first().waitFor({ state: 'visible', timeout: T.debugStop });
+    const toolbar = page.locator('.debug-toolbar');
+    const action = (label: string): Locator => toolbar.locator(`.action-label[aria-label^="${label}"]`).first();
+    for (const label of ['Step Back', 'Reverse', 'Reverse Step Into', 'Reverse Step Out']) {
+      await action(label).waitFor({ state: 'visible', timeout: T.short });
+    }
+    await screenshot(page, 'recorded-session-toolbar');
+    const top = page.locator('.debug-call-stack .monaco-list-row .stack-frame').first();
+    assert.match((await top.textContent()) ?? '', /use_slot/);
+    await action('Reverse Step Out').click();
+    await page.locator('.debug-call-stack .monaco-list-row .stack-frame', { hasText: 'bad_index' }).first().waitFor({ state: 'visible', timeout: T.debugStop });
+    await page.locator('.notifications-toasts', { hasText: 'Replaying the recording' }).first().waitFor({ state: 'visible', timeout: T.short });
+    // The crash is behind us: no exception widget any more.
+    await page.locator('.exception-widget').first().waitFor({ state: 'hidden', timeout: T.short });
+    await action('Reverse Step Into').click();
+    await page.locator('.debug-call-stack .monaco-list-row .stack-frame', { hasText: 'tidy_up' }).first().waitFor({ state: 'visible', timeout: T.debugStop });
+    await cursorLine(page, h.marker('tidy') + 1);
+    await screenshot(page, 'reverse-step-into');
+    await stopSession();
+  });
 });
 
 async function frameLabels(panel: Locator): Promise<string[]> {
