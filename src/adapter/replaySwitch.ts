@@ -15,7 +15,7 @@ export interface ReplayHost {
   /** How the recorded QEMU was started; the replay starts the identical machine. */
   readonly machine: QemuStartOptions;
   /** The old QEMU is about to end; its exit is not the end of the session. */
-  retire(old: QemuInstance): Promise<void>;
+  retire(old: QemuInstance): void;
   /** The replay's QEMU is the session's QEMU from now on. */
   adopt(fresh: QemuInstance): void;
   connect(gdb: Gdb, gdbSocket: string): Promise<void>;
@@ -46,12 +46,12 @@ export async function startReplay(host: ReplayHost, gdb: Gdb, old: QemuInstance,
   // Not from a machine paused on its own reset or triple fault: resuming that one reboots it.
   const status = (await old.qmp.execute('query-status').catch(() => ({}))) as { status?: string };
   if (status.status === 'debug') await host.runSilently(() => mi.execStep(gdb, undefined, true), 2_000).catch(() => undefined);
-  await host.retire(old);
+  host.retire(old);
   await gdb.send('-target-disconnect').catch(() => undefined);
   await old.qmp.execute('quit').catch(() => undefined);
   await old.waitExit(5_000);
   await old.dispose();
-  // Same machine arguments; the console is not a socket this time (the recorded one was shown).
+  // Same machine arguments, but no console: the recorded one was shown already.
   const fresh = await QemuInstance.start({
     ...host.machine,
     extraArgs: [...(host.machine.extraArgs ?? []), ...recordReplayArgs(recording, 'replay')],
@@ -70,16 +70,17 @@ export async function startReplay(host: ReplayHost, gdb: Gdb, old: QemuInstance,
     try {
       await host.runSilently(() => mi.execContinue(gdb), runBound(stop - at));
     } catch (e) {
-      const now = (await qmp.execute('query-replay').catch((err: Error) => ({ err: err.message }))) as { icount?: number; err?: string };
-      throw new Error(`${e instanceof Error ? e.message : String(e)} It stopped advancing at instruction ${now.icount ?? '?'} of ${end}. ${now.err ?? ''} alive=${fresh.isAlive}`);
+      const why = e instanceof Error ? e.message : String(e);
+      if (!fresh.isAlive) throw new Error(`${why} The replay's QEMU ended (its reason is above).`);
+      const now = (await qmp.execute('query-replay').catch(() => ({}))) as { icount?: number };
+      throw new Error(`${why} It stopped at instruction ${now.icount ?? 'unknown'} of ${end}.`);
     }
     at = stop;
     if (stop < end) await saveCheckpoint(qmp, stop);
     host.progress(stop, end);
   }
   await gdb.send('-break-enable');
-  // gdb hears of the replay-break stop before QEMU's main loop has settled; a reverse command sent at
-  // once can miss its breakpoint. A monitor round trip waits for the main loop.
+  // Reverse commands are only right from where the recording was left.
   const settled = (await qmp.execute('query-replay')) as { icount?: number };
   if (settled.icount !== end) throw new Error(`The replay stopped at instruction ${settled.icount}, not at ${end} where the recording was left.`);
   recording.mode = 'replay';

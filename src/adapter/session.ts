@@ -706,13 +706,10 @@ export class UnikernelDebugSession extends DebugSession {
     }
     const reverseLine = this.reverseLine;
     this.reverseLine = false;
-    if (reverseLine && reason === 'end-stepping-range') {
-      const frame = rec.results.frame;
-      const addr = frame && typeof frame === 'object' && !Array.isArray(frame) && typeof frame.addr === 'string' ? frame.addr : undefined;
-      if (addr) {
-        void this.finishLineBackwards(threadId, addr);
-        return;
-      }
+    const addr = stopAddress(rec);
+    if (reverseLine && reason === 'end-stepping-range' && addr) {
+      void this.finishLineBackwards(threadId, addr);
+      return;
     }
     if (this.reverseWatch) {
       this.reverseWatch = false;
@@ -767,9 +764,7 @@ export class UnikernelDebugSession extends DebugSession {
     if (reason === 'signal-received') {
       const sig = rec.results['signal-name'];
       // QEMU reports the start of its history as a trap at the reset vector.
-      const frame = rec.results.frame;
-      const addr = frame && typeof frame === 'object' && !Array.isArray(frame) ? frame.addr : undefined;
-      if (sig === 'SIGTRAP' && this.recording?.mode === 'replay' && typeof addr === 'string' && /^0x0*fff0$/i.test(addr)) {
+      if (sig === 'SIGTRAP' && this.recording?.mode === 'replay' && /^0x0*fff0$/i.test(stopAddress(rec) ?? '')) {
         this.sendEvent(new OutputEvent('The start of the recording: there is no history before this point.\n', 'console'));
         return 'step';
       }
@@ -1123,8 +1118,7 @@ export class UnikernelDebugSession extends DebugSession {
 
   protected override async stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): Promise<void> {
     const insn = args.granularity === 'instruction';
-    this.reverseLine = !insn;
-    await this.reverse(response, args.threadId, (gdb) => mi.execNext(gdb, args.threadId, insn, true), insn ? 'instruction' : 'line');
+    await this.reverse(response, args.threadId, (gdb) => mi.execNext(gdb, args.threadId, insn, true), { atFault: insn ? 'instruction' : 'line', finishLine: !insn });
   }
 
   /**
@@ -1136,10 +1130,9 @@ export class UnikernelDebugSession extends DebugSession {
     const threadId = typeof a.threadId === 'number' ? a.threadId : 1;
     if (command === 'reverseStepIn') {
       const insn = a.granularity === 'instruction';
-      this.reverseLine = !insn;
-      await this.reverse(response, threadId, (gdb) => mi.execStep(gdb, threadId, insn, true), insn ? 'instruction' : 'line', true);
+      await this.reverse(response, threadId, (gdb) => mi.execStep(gdb, threadId, insn, true), { atFault: insn ? 'instruction' : 'line', finishLine: !insn, announce: true });
     } else if (command === 'reverseStepOut') {
-      await this.reverse(response, threadId, (gdb) => mi.execFinish(gdb, threadId, true), undefined, true);
+      await this.reverse(response, threadId, (gdb) => mi.execFinish(gdb, threadId, true), { announce: true });
     } else {
       super.customRequest(command, response, args);
     }
@@ -1147,8 +1140,8 @@ export class UnikernelDebugSession extends DebugSession {
 
   protected override async reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse, args: DebugProtocol.ReverseContinueArguments): Promise<void> {
     // Going back, a watchpoint stops one instruction after the write; the stop is moved onto it.
-    this.reverseWatch = (this.breakpoints.get('data') ?? []).length > 0;
-    await this.reverse(response, args.threadId, (gdb) => mi.execContinue(gdb, undefined, true));
+    const watch = (this.breakpoints.get('data') ?? []).length > 0;
+    await this.reverse(response, args.threadId, (gdb) => mi.execContinue(gdb, undefined, true), { watch });
   }
 
   /** A reverse step by line stopped: on to the line's start if it stopped at a later entry. */
@@ -1169,13 +1162,17 @@ export class UnikernelDebugSession extends DebugSession {
     this.reportStop('data breakpoint', threadId);
   }
 
-  /** Runs a reverse command, switching the session to a replay of its recording first if need be. */
+  /**
+   * Runs a reverse command, switching the session to a replay of its recording first if need be.
+   * `atFault`: what the command means at a trap stop (back to the faulting line, or instruction);
+   * `finishLine`: a line step whose stop goes on to the line's start; `watch`: a reverse continue with
+   * data breakpoints; `announce`: a custom request, which VS Code does not know runs the guest.
+   */
   private async reverse(
     response: DebugProtocol.Response,
     threadId: number,
     command: (gdb: Gdb) => Promise<unknown>,
-    atFault?: 'line' | 'instruction',
-    announce = false,
+    opts: { atFault?: 'line' | 'instruction'; finishLine?: boolean; watch?: boolean; announce?: boolean } = {},
   ): Promise<void> {
     try {
       if (!this.recording) throw new Error('Going back needs a recorded run: launch with "record": true.');
@@ -1192,30 +1189,24 @@ export class UnikernelDebugSession extends DebugSession {
       }
       // At a trap, gdb stands in the handler while the user sees the faulting line: go back there first.
       const fault = this.crash?.trapFrames ? this.crash.report.registers.rip : undefined;
-      this.pendingReason = 'step';
-      if (fault && atFault) {
-        // Stepping back from the crash is the faulting line (or instruction) before it ran.
-        this.reverseLine = false;
-        await this.resume(() => moves.backToFault(gdb, this.silentRun, threadId, fault, atFault));
-        this.crash = undefined;
-        this.pendingReason = undefined;
-        this.sendResponse(response);
-        // VS Code does not know that a custom request runs the guest: it hears it here.
-        if (announce) this.sendEvent(new ContinuedEvent(threadId, true));
-        this.reportStop('step', threadId);
-        return;
-      }
-      if (fault) {
-        await moves.backToFault(gdb, this.silentRun, threadId, fault, 'line');
-        this.crash = undefined;
-      }
       const stops = this.stopsReported;
-      await this.resume(() => command(gdb));
+      if (fault && opts.atFault) {
+        // Stepping back from the crash is the faulting line (or instruction) before it ran.
+        await this.resume(() => moves.backToFault(gdb, this.silentRun, threadId, fault, opts.atFault!));
+      } else {
+        if (fault) await moves.backToFault(gdb, this.silentRun, threadId, fault, 'line');
+        this.reverseLine = !!opts.finishLine;
+        this.reverseWatch = !!opts.watch;
+        this.pendingReason = 'step';
+        await this.resume(() => command(gdb));
+      }
       this.sendResponse(response);
       // (Unless the stop came already, in the same burst of gdb output as its ^running.)
-      if (announce && this.stopsReported === stops) this.sendEvent(new ContinuedEvent(threadId, true));
+      if (opts.announce && this.stopsReported === stops) this.sendEvent(new ContinuedEvent(threadId, true));
+      if (fault && opts.atFault) this.reportStop('step', threadId);
     } catch (e) {
       this.reverseLine = false;
+      this.reverseWatch = false;
       this.fail(response, e);
     }
   }
@@ -1232,12 +1223,12 @@ export class UnikernelDebugSession extends DebugSession {
       const done = await startReplay(
         {
           machine,
-          retire: async (q) => {
+          retire: (q) => {
             this.replacing = q;
           },
           adopt: (fresh) => this.replaceQemu(old, fresh),
           connect: (g, socket) => this.connect(g, socket),
-          runSilently: (command, timeoutMs) => this.runSilently(command, timeoutMs),
+          runSilently: this.silentRun,
           progress: (at, total) => {
             if (!progress || total <= 0) return;
             const ev = new ProgressUpdateEvent(progress, `${at} of ${total} instructions`) as DebugProtocol.ProgressUpdateEvent;
@@ -1248,7 +1239,7 @@ export class UnikernelDebugSession extends DebugSession {
         gdb,
         old,
         recording,
-        this.args && 'replayCheckpoints' in this.args ? (this.args.replayCheckpoints ?? DEFAULT_MAX_CHECKPOINTS) : DEFAULT_MAX_CHECKPOINTS,
+        (this.args && 'kernel' in this.args ? this.args.replayCheckpoints : undefined) ?? DEFAULT_MAX_CHECKPOINTS,
       );
       // From now on (not during the switch, whose own waits are bounded and whose snapshots of a big
       // guest can keep the monitor busy for a while).
@@ -1720,6 +1711,12 @@ export class UnikernelDebugSession extends DebugSession {
   }
 }
 
+
+/** The pc of a `*stopped` record, as gdb wrote it. */
+function stopAddress(rec: MiAsync): string | undefined {
+  const frame = rec.results.frame;
+  return frame && typeof frame === 'object' && !Array.isArray(frame) && typeof frame.addr === 'string' ? frame.addr : undefined;
+}
 
 /** Tests shorten every bound of the session (UNIKERNEL_DEBUG_TIMEOUT_SCALE) to find hangs in seconds. */
 function timeoutScale(): number {
