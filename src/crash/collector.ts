@@ -1,15 +1,16 @@
 // Runs every platform's detector over the same lines and merges what they
 // find into one list of crash reports in log order, one report per crash.
 import { cleanLine } from './lineCleaner';
-import { isBootMarker } from './bootMarkers';
+import { bootMarker } from './bootMarkers';
 import type { CrashReport, Platform } from './report';
-import type { DetectedCrash, Detector, Emit } from './detectors/types';
+import type { DetectedCrash, Detector, DetectorClass, Emit } from './detectors/types';
 import { Solo5Detector } from './detectors/solo5';
 import { OcamlDetector } from './detectors/ocaml';
 import { RumprunDetector } from './detectors/rumprun';
 import { UnikraftDetector } from './detectors/unikraft';
 import { XenDetector } from './detectors/xen';
 import { GenericDetector } from './detectors/generic';
+import { KernelPanicDetector } from './detectors/kernelPanic';
 
 /** Longest line detectors look at; crash lines are short, and this bounds the cost of every pattern. */
 const MAX_DETECT_CHARS = 4096;
@@ -28,13 +29,13 @@ export interface CrashCollectorOptions {
   maxReports?: number;
 }
 
-const DETECTORS: Record<Platform, new (emit: Emit) => Detector> = {
-  solo5: Solo5Detector,
-  mirage: OcamlDetector,
-  rumprun: RumprunDetector,
-  unikraft: UnikraftDetector,
-  xen: XenDetector,
-  generic: GenericDetector,
+const DETECTORS: Record<Platform, readonly DetectorClass[]> = {
+  solo5: [Solo5Detector],
+  mirage: [OcamlDetector],
+  rumprun: [RumprunDetector],
+  unikraft: [UnikraftDetector],
+  xen: [XenDetector],
+  generic: [GenericDetector, KernelPanicDetector],
 };
 
 export class CrashCollector {
@@ -50,14 +51,17 @@ export class CrashCollector {
   private lastLineNo = 0;
   private recent = new Map<string, number>(); // line:kind of recent reports, against double reports
   private dropped = 0;
+  // Shared with the detectors (as a read-only LogContext); `run` changes at each boot banner.
+  private readonly context: { run: Platform | undefined; readonly platforms: ReadonlySet<Platform> };
 
   constructor(options: CrashCollectorOptions = {}) {
     this.onCrash = options.onCrash;
     this.followUpWindow = options.followUpWindow ?? 100;
     this.maxReports = options.maxReports ?? 1000;
-    const platforms = options.platforms ?? (Object.keys(DETECTORS) as Platform[]);
+    const platforms = new Set(options.platforms ?? (Object.keys(DETECTORS) as Platform[]));
     const emit: Emit = (crash) => this.batch.push(crash);
-    this.detectors = [...new Set(platforms)].map((p) => new DETECTORS[p](emit));
+    this.context = { run: undefined, platforms };
+    this.detectors = [...platforms].flatMap((p) => DETECTORS[p].map((D) => new D(emit, this.context)));
   }
 
   /** Reports found so far, in the order they completed (see `sorted()` for log order). */
@@ -97,13 +101,15 @@ export class CrashCollector {
     if (text.length === 0) return;
     if (text.length > MAX_DETECT_CHARS) text = text.slice(0, MAX_DETECT_CHARS);
     try {
-      if (isBootMarker(text)) {
+      const boot = bootMarker(text);
+      if (boot) {
         // A new run: whatever was pending belongs to the previous one.
         for (const d of this.detectors) d.flush();
         this.settle(n - 1);
         this.settleDeferred(true);
         this.lastCrashLine = Number.NEGATIVE_INFINITY;
         this.lastCrashStart = Number.NEGATIVE_INFINITY;
+        this.context.run = boot.platform;
       }
       for (const d of this.detectors) d.feed(text, n);
     } catch {

@@ -2,6 +2,7 @@
 //   Unikraft / Mini-OS  `RIP: 0000000000104a3b CS: 0008`, `RIP: e030:[<0000000000004a3b>]`
 //   Xen hypervisor      `rax: 0000000000000000   rbx: …`
 //   QEMU (-d cpu_reset) `RAX=0000000000000000 RBX=…`, `R8 =…`, `RFL=00000046`
+//   small kernels       `rip=0x1012a4 rsp=0x7fff00` (the same, with `0x`)
 import { normalizeHex, normalizeRegisterName } from '../report';
 
 const KNOWN = new Set([
@@ -22,7 +23,7 @@ function canonicalName(name: string): string | undefined {
 
 // NAME: [seg:][<]hex[>]  — the segment form is Mini-OS `RIP: e030:[<…>]` and newer Unikraft `RIP: 0008:…`.
 const COLON_PAIR = /\b([A-Za-z][A-Za-z0-9_]{1,7})\s*:\s+(?:([0-9a-fA-F]{4}):)?\[?<?(?:0x)?([0-9a-fA-F]+)>?\]?(?=\s|$)/g;
-const EQUALS_PAIR = /\b([A-Za-z][A-Za-z0-9]{1,4})\s*=\s*([0-9a-fA-F]+)\b/g;
+const EQUALS_PAIR = /\b([A-Za-z][A-Za-z0-9]{1,4})\s*=\s*((?:0x)?[0-9a-fA-F]+)\b/g;
 
 /**
  * Registers of a `NAME: value` dump line, or undefined when the line is not one
@@ -48,7 +49,7 @@ export function parseColonRegisters(line: string): Record<string, string> | unde
   return found ? regs : undefined;
 }
 
-/** Registers of a QEMU `NAME=value` dump line, or undefined. */
+/** Registers of a `NAME=value` dump line (QEMU's, or `0x` values), or undefined. */
 export function parseEqualsRegisters(line: string): Record<string, string> | undefined {
   const first = /^([A-Za-z][A-Za-z0-9]{1,4})\s*=/.exec(line);
   if (!first || canonicalName(first[1]) === undefined) return undefined;

@@ -8,7 +8,8 @@
 // The guest stays alive after a crash, so one crash is closed by the line that
 // is no longer part of it; messages that merely follow a crash are follow-ups.
 import { frameAt, normalizeHex, trapFromName, type CrashReport } from '../report';
-import type { Detector, Emit } from './types';
+import { BARE_PANIC, takesBarePanics } from './barePanic';
+import type { Detector, Emit, LogContext } from './types';
 
 // Greedy `.*` anchored at both ends: one pass, no quadratic backtracking on long lines.
 const FATAL_TRAP = /^FATAL TRAP:? ?(.*) at (?:0x)?([0-9a-fA-F]+)(?: \((?:0x)?([0-9a-fA-F]+)\))?\s*$/;
@@ -23,10 +24,15 @@ export class RumprunDetector implements Detector {
   readonly platform = 'rumprun' as const;
   pending = false; // every rumprun crash is one line; nothing is held
 
-  constructor(private readonly emit: Emit) {}
+  constructor(
+    private readonly emit: Emit,
+    private readonly context?: LogContext,
+  ) {}
 
   feed(line: string, lineNo: number): void {
     let m: RegExpExecArray | null;
+    // Outside a Rumprun run, a bare panic is a generic kernel's (see barePanic.ts).
+    if (BARE_PANIC.test(line) && !takesBarePanics('rumprun', this.context)) return;
     if ((m = FATAL_TRAP.exec(line))) {
       const name = m[1].trim();
       const info = trapFromName(name);

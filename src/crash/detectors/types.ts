@@ -13,6 +13,20 @@ export interface DetectedCrash {
 export type Emit = (crash: DetectedCrash) => void;
 
 /**
+ * What the collector knows about the whole log, shared read-only with every
+ * detector: lines one platform prints may mean something else on another.
+ */
+export interface LogContext {
+  /** Whose boot banner began the current run; undefined before any banner or after a bare machine reset. */
+  readonly run: Platform | undefined;
+  /** The platforms whose detectors run over this log. */
+  readonly platforms: ReadonlySet<Platform>;
+}
+
+/** A detector's constructor; the context is absent when a detector is used alone. */
+export type DetectorClass = new (emit: Emit, context?: LogContext) => Detector;
+
+/**
  * A small state machine fed one clean console line at a time. Lines arrive with
  * prefixes, escapes and surrounding blanks already removed; blank lines are not fed.
  */

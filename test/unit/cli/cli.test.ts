@@ -79,6 +79,22 @@ describe('unikernel-trace CLI', function () {
     assert.deepEqual(reports.map((x) => [x.kind, x.line]), [['general-protection', 24], ['panic', 28], ['invalid-opcode', 31]]);
   });
 
+  it('a generic kernel’s panic: --json carries platform, registers and frames; the human report shows the trace', () => {
+    const json = cli(['analyze', '--json', samplePath('generic-panic')]);
+    assert.equal(json.code, 1, json.stderr);
+    const reports = JSON.parse(json.stdout) as Array<{ platform: string; kind: string; message: string; line: number; registers: Record<string, string>; frames: Array<{ address: string; function?: string }> }>;
+    assert.deepEqual(schemaProblems(reports), []);
+    assert.deepEqual(reports.map((x) => [x.platform, x.kind, x.line]), [['generic', 'panic', 7], ['generic', 'panic', 17], ['generic', 'panic', 28]]);
+    assert.equal(reports[0].message, 'out of frames');
+    assert.deepEqual(reports[0].registers, { rip: '0x1012a4', rsp: '0x7fff00', rbp: '0x7fff10' });
+    assert.deepEqual(reports[0].frames.map((f) => [f.address, f.function]), [['0x1012a4', 'panic'], ['0x101300', 'alloc_frame'], ['0x101400', 'kmain']]);
+    const human = cli(['analyze', samplePath('generic-panic')]);
+    assert.equal(human.code, 1, human.stderr);
+    assert.match(human.stdout, /3 crashes found in .*generic-panic\.console\.log/);
+    assert.match(human.stdout, /Crash 1: panic \(generic, line 7\)/);
+    assert.match(human.stdout, /#1\s+0x101300 in alloc_frame/);
+  });
+
   it('colours only when asked (or on a TTY), never with --no-color', () => {
     assert.match(cli(['analyze', '--color', samplePath('solo5-pagefault')]).stdout, /\x1b\[1m/);
     assert.doesNotMatch(cli(['analyze', '--no-color', samplePath('solo5-pagefault')]).stdout, /\x1b\[/);
@@ -159,6 +175,20 @@ describe('unikernel-trace CLI', function () {
       assert.match(report.frames[0].file ?? '', /app\.c$/);
       assert.equal(report.frames[0].line, 2);
       assert.equal(report.frames[1].function, 'app_main');
+    });
+
+    it('a generic panic’s backtrace gets file and line from the image', () => {
+      const ret = `0x${(BigInt(addr.app_main) + 9n).toString(16)}`;
+      const log = ['*** PANIC: null write', `REGS: rip=${addr.crash_null_write}`, `#0 ${addr.crash_null_write} (crash_null_write)`, `#1 ${ret} (app_main)`, 'System halted.', ''].join('\n');
+      const r = cli(['analyze', '--json', '--symbols', elf, '-'], { input: log });
+      assert.equal(r.code, 1, r.stderr);
+      const [report] = JSON.parse(r.stdout) as Array<{ platform: string; frames: Array<{ function?: string; file?: string; line?: number }> }>;
+      assert.equal(report.platform, 'generic');
+      assert.equal(report.frames[0].function, 'crash_null_write');
+      assert.match(report.frames[0].file ?? '', /app\.c$/);
+      assert.equal(report.frames[0].line, 2);
+      assert.equal(report.frames[1].function, 'app_main');
+      assert.match(String(report.frames[1].line), /^[56]$/);
     });
 
     it('an image without debug information gets a note, not wrong lines', () => {

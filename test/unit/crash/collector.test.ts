@@ -54,6 +54,7 @@ describe('CrashCollector', () => {
     let calls = 0;
     const c = new CrashCollector({ maxReports: 3, onCrash: () => calls++ });
     for (let i = 0; i < 10; i++) c.feed(`panic: number ${i}`);
+    c.flush(); // the last panic waits for its register and backtrace lines
     assert.equal(c.reports.length, 3);
     assert.equal(c.droppedReports, 7);
     assert.equal(calls, 10);
@@ -63,7 +64,38 @@ describe('CrashCollector', () => {
     const c = new CrashCollector({ onCrash: () => { throw new Error('consumer bug'); } });
     c.feed('panic: a');
     c.feed('panic: b');
+    c.flush();
     assert.equal(c.reports.length, 2);
+  });
+
+  it('a bare panic is Rumprun’s after Rumprun’s banner and a generic kernel’s otherwise, never both', () => {
+    const rumprun = analyzeLog('rump kernel bare metal bootstrap\npanic: kernel diagnostic assertion "x" failed: file "f.c", line 3\nPANIC: rumpuser panic\nhalted\n');
+    assert.deepEqual(rumprun.map((r) => [r.platform, r.kind, r.line]), [['rumprun', 'assertion', 2]]);
+    const generic = analyzeLog('toykern booting\nPANIC: out of frames\nhalted\n');
+    assert.deepEqual(generic.map((r) => [r.platform, r.kind, r.message, r.line]), [['generic', 'panic', 'out of frames', 2]]);
+    // A machine reset ends the Rumprun run: what boots next is unknown until its banner.
+    const reset = analyzeLog('rump kernel bare metal bootstrap\nSeaBIOS (version 1.16.2)\npanic: boom\n');
+    assert.deepEqual(reset.map((r) => [r.platform, r.line]), [['generic', 3]]);
+    const otherShape = analyzeLog('rump kernel bare metal bootstrap\n*** PANIC: out of frames\n');
+    assert.deepEqual(otherShape.map((r) => [r.platform, r.line]), [['generic', 2]]);
+    const genericOnly = analyzeLog('rump kernel bare metal bootstrap\npanic: boom\n', { platforms: ['generic'] });
+    assert.deepEqual(genericOnly.map((r) => [r.platform, r.line]), [['generic', 2]]);
+  });
+
+  it('a generic panic is reported live once a line that is not part of it arrives', () => {
+    const seen: CrashReport[] = [];
+    const c = new CrashCollector({ onCrash: (r) => seen.push(r) });
+    ['*** PANIC: out of frames', 'REGS: rip=0x1012a4 rsp=0x7fff00', '#0 0x1012a4 (panic)'].forEach((l) => c.feed(l));
+    assert.equal(seen.length, 0);
+    assert.equal(c.pending, true);
+    c.feed('System halted.');
+    assert.deepEqual(seen.map((r) => [r.platform, r.kind, r.line, r.frames.length]), [['generic', 'panic', 1, 1]]);
+    assert.equal(c.pending, false);
+  });
+
+  it('a generic kernel’s log without a crash gives []', () => {
+    const log = ['SeaBIOS (version 1.16.2)', 'Booting from ROM..', 'toykern 0.3 booting (multiboot)', 'sched: panic_on_oops=1', 'selftest: #1 0x10 bytes ok', 'rip=0x1012a4 (boot stub)', 'toykern: shutting down'];
+    assert.deepEqual(analyzeLog(log), []);
   });
 
   it('splitLines uses the reader’s rule', () => {
@@ -101,6 +133,8 @@ describe('CrashCollector', () => {
       'RAX=' + '0'.repeat(60000),
       '> '.repeat(30000),
       'Solo5: trap: type=#PF ' + 'a=1 '.repeat(15000),
+      '*'.repeat(60000),
+      '*** PANIC: ' + '* '.repeat(30000) + 'x',
     ];
     for (const line of nasty) {
       const start = process.hrtime.bigint();

@@ -147,6 +147,29 @@ describe('console samples', () => {
     assert.deepEqual(reports[0].frames, [{ address: '0x101a2c' }]);
   });
 
+  it('a generic kernel’s panics: `*** PANIC:` behind uptime stamps, `panic:` with a GDB-style backtrace, a Linux panic; the clean run gives nothing', () => {
+    const reports = analyzeSample('generic-panic');
+    assert.deepEqual(summary(reports), [
+      { platform: 'generic', kind: 'panic', line: 7 },
+      { platform: 'generic', kind: 'panic', line: 17 },
+      { platform: 'generic', kind: 'panic', line: 28 },
+    ]);
+    const [frames, assertion, linux] = reports;
+    assert.equal(frames.message, 'out of frames');
+    assert.deepEqual(frames.registers, { rip: '0x1012a4', rsp: '0x7fff00', rbp: '0x7fff10' });
+    assert.deepEqual(frames.frames, [
+      { address: '0x1012a4', function: 'panic' },
+      { address: '0x101300', function: 'alloc_frame', returnAddress: true },
+      { address: '0x101400', function: 'kmain', returnAddress: true },
+    ]);
+    assert.equal(assertion.message, 'assertion failed');
+    assert.deepEqual(assertion.registers, { rip: '0x102b10', rsp: '0x7ffe80', rbp: '0x7ffea0' });
+    assert.deepEqual(assertion.frames.map((f) => [f.address, f.function]), [['0x102b10', 'assert_fail'], ['0x1031c2', 'run_checks'], ['0x101400', undefined]]);
+    assert.equal(linux.message, 'Attempted to kill init!');
+    assert.deepEqual(linux.registers, {});
+    assert.deepEqual(linux.frames, []);
+  });
+
   it('several runs in one log, with `> ` quoting, ANSI colours and clean runs between the crashes', () => {
     const reports = analyzeSample('multi-crash');
     assert.deepEqual(summary(reports), [

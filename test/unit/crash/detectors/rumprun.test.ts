@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { RumprunDetector } from '../../../../src/crash/detectors/rumprun';
-import type { DetectedCrash } from '../../../../src/crash/detectors/types';
+import type { DetectedCrash, LogContext } from '../../../../src/crash/detectors/types';
 
-function run(lines: string[]): DetectedCrash[] {
+function run(lines: string[], context?: LogContext): DetectedCrash[] {
   const out: DetectedCrash[] = [];
-  const d = new RumprunDetector((c) => out.push(c));
+  const d = new RumprunDetector((c) => out.push(c), context);
   lines.forEach((l, i) => d.feed(l, i + 1));
   d.flush();
   return out;
@@ -30,5 +30,14 @@ describe('RumprunDetector', () => {
   it('exit statuses: zero is clean, non-zero a follow-up', () => {
     const out = run(['=== _exit(0) called ===', '=== ERROR: _exit(1) called ===', 'halted', 'rump kernel halting...']);
     assert.deepEqual(out.map((c) => [c.report.kind, c.followUp]), [['exit', true]]);
+  });
+
+  it('leaves bare panics to the generic detector outside a Rumprun run, and keeps its other shapes', () => {
+    const lines = ['panic: pool_get: out of memory', 'PANIC: rumpuser panic', 'FATAL TRAP: invalid opcode at 0x1234', '=== ERROR: _exit(1) called ==='];
+    const both = new Set(['rumprun', 'generic'] as const);
+    assert.deepEqual(run(lines, { run: undefined, platforms: both }).map((c) => c.report.line), [3, 4]);
+    assert.deepEqual(run(lines, { run: 'xen', platforms: both }).map((c) => c.report.line), [3, 4]);
+    assert.deepEqual(run(lines, { run: 'rumprun', platforms: both }).map((c) => c.report.line), [1, 2, 3, 4]);
+    assert.deepEqual(run(lines, { run: undefined, platforms: new Set(['rumprun'] as const) }).map((c) => c.report.line), [1, 2, 3, 4]);
   });
 });
