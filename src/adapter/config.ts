@@ -18,6 +18,8 @@ export interface CommonArguments {
   setupCommands?: string[];
   stopAtEntry?: boolean | string;
   cwd?: string;
+  /** Build path prefix → local directory, for images built elsewhere. */
+  sourceMap?: Record<string, string>;
 }
 
 export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, CommonArguments {
@@ -113,7 +115,23 @@ function common(raw: Raw): CommonArguments & { cwd: string } {
     gdbInitFiles: optBool(raw, 'gdbInitFiles'),
     setupCommands: optStringArray(raw, 'setupCommands'),
     stopAtEntry: stopAtEntryRaw as boolean | string | undefined,
+    sourceMap: optSourceMap(raw, cwd),
   };
+}
+
+function optSourceMap(raw: Raw, cwd: string): Record<string, string> | undefined {
+  const v = raw.sourceMap;
+  if (v === undefined || v === null) return undefined;
+  const bad = (): never => {
+    throw new ConfigError('"sourceMap" must map build paths to local directories, like { "/build/path": "${workspaceFolder}" }.');
+  };
+  if (typeof v !== 'object' || Array.isArray(v)) return bad();
+  const out: Record<string, string> = {};
+  for (const [from, to] of Object.entries(v as Raw)) {
+    if (from.trim() === '' || typeof to !== 'string' || to.trim() === '' || to.includes('\0')) return bad();
+    out[from] = isAbsolute(to) ? to : resolve(cwd, to);
+  }
+  return out;
 }
 
 export function validateLaunch(raw: Raw): LaunchArguments {

@@ -4,6 +4,7 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { CrashFrame, CrashReport, Platform } from '../crash/report';
+import type { PlatformName } from '../qemu/profiles';
 
 export interface CrashPath {
   /** The function to break on. */
@@ -14,36 +15,47 @@ export interface CrashPath {
   label: string;
   /** Which exception filter enables it. */
   filter: 'crash' | 'exit';
-  /** Condition for the breakpoint (exits only matter when non-zero). */
+  /** Condition for the breakpoint, where the function also serves clean endings. */
   condition?: string;
   /**
-   * The handler's argument that points at a saved trap frame with `rip`, `rsp` and `rbp` members,
-   * from which the faulting frame is rebuilt (the handler runs where gdb cannot unwind past it).
+   * Break on the function's first instruction (`*symbol`), where the condition can read the
+   * arguments from their ABI registers: for functions of any image, whose parameter names vary.
    */
-  trapFrame?: string;
+  atEntry?: boolean;
+  /** Left out on these platforms, whose own crash paths lead through this function. */
+  notOn?: readonly PlatformName[];
 }
 
+/**
+ * The crash functions of the current platform versions (Solo5 0.12, Unikraft 0.17, Rumprun) and
+ * the generic ones of any C image. A path the image does not have is not set. The trap handlers
+ * among them have their saved registers read by trapFrame.ts.
+ */
 export const CRASH_PATHS: readonly CrashPath[] = [
   // Solo5 (MirageOS) and images that follow its conventions.
   { symbol: 'solo5_abort', platform: 'solo5', kind: 'abort', label: 'solo5_abort() called', filter: 'crash' },
-  { symbol: 'cpu_trap_handler', platform: 'solo5', kind: 'trap', label: 'CPU trap', filter: 'crash', trapFrame: 'regs' },
-  { symbol: 'trap_handler', platform: 'solo5', kind: 'trap', label: 'CPU trap', filter: 'crash', trapFrame: 'regs' },
-  { symbol: '__stack_chk_fail', platform: 'solo5', kind: 'stack-smash', label: 'Stack corruption detected', filter: 'crash' },
-  { symbol: 'solo5_exit', platform: 'solo5', kind: 'exit', label: 'solo5_exit() with a non-zero status', filter: 'exit', condition: 'status != 0' },
+  { symbol: 'cpu_trap_handler', platform: 'solo5', kind: 'trap', label: 'CPU trap', filter: 'crash' },
+  { symbol: 'trap_handler', platform: 'solo5', kind: 'trap', label: 'CPU trap', filter: 'crash' },
+  { symbol: 'solo5_exit', platform: 'solo5', kind: 'exit', label: 'solo5_exit() with a non-zero status', filter: 'exit', condition: '(int)$rdi != 0', atEntry: true },
   // OCaml runtime under MirageOS.
   { symbol: 'caml_fatal_uncaught_exception', platform: 'mirage', kind: 'exception', label: 'Uncaught OCaml exception', filter: 'crash' },
   { symbol: 'caml_fatal_error', platform: 'mirage', kind: 'fatal-error', label: 'OCaml runtime fatal error', filter: 'crash' },
   { symbol: 'caml_raise_out_of_memory', platform: 'mirage', kind: 'out-of-memory', label: 'Out of memory', filter: 'crash' },
   // Rumprun (bmk) and the NetBSD rump kernel.
-  { symbol: 'bmk_platform_halt', platform: 'rumprun', kind: 'panic', label: 'Rumprun halted on a panic', filter: 'crash', condition: 'panicstring != 0' },
+  { symbol: 'bmk_platform_halt', platform: 'rumprun', kind: 'panic', label: 'Rumprun halted on a panic', filter: 'crash', condition: '$rdi != 0', atEntry: true },
   { symbol: 'cpu_fattrap', platform: 'rumprun', kind: 'trap', label: 'Fatal CPU trap', filter: 'crash' },
   { symbol: 'rumpuser_exit', platform: 'rumprun', kind: 'exit', label: 'rump kernel exit', filter: 'exit' },
-  // Unikraft.
-  { symbol: 'ukplat_crash', platform: 'unikraft', kind: 'crash', label: 'ukplat_crash() called', filter: 'crash' },
-  { symbol: 'do_unhandled_trap', platform: 'unikraft', kind: 'trap', label: 'Unhandled trap', filter: 'crash' },
-  // C libraries everywhere.
-  { symbol: '__assert_fail', platform: 'generic', kind: 'assertion', label: 'Assertion failed', filter: 'crash' },
   { symbol: '__assert13', platform: 'rumprun', kind: 'assertion', label: 'Assertion failed', filter: 'crash' },
+  // Unikraft 0.17: a crash is ukplat_terminate(UKPLAT_CRASH) (UK_CRASH, unhandled page faults and
+  // traps); the trap handlers below it in the stack hold the faulting registers.
+  { symbol: 'ukplat_terminate', platform: 'unikraft', kind: 'crash', label: 'Unikraft crash (ukplat_terminate(UKPLAT_CRASH))', filter: 'crash', condition: '(int)$rdi == 3', atEntry: true },
+  { symbol: 'do_unhandled_trap', platform: 'unikraft', kind: 'trap', label: 'Unhandled trap', filter: 'crash' },
+  // Any C image: libc and kernel conventions.
+  { symbol: 'panic', platform: 'generic', kind: 'panic', label: 'Kernel panic', filter: 'crash', notOn: ['rumprun'] },
+  { symbol: 'abort', platform: 'generic', kind: 'abort', label: 'abort() called', filter: 'crash' },
+  { symbol: '__assert_fail', platform: 'generic', kind: 'assertion', label: 'Assertion failed', filter: 'crash' },
+  { symbol: '__stack_chk_fail', platform: 'generic', kind: 'stack-smash', label: 'Stack corruption detected', filter: 'crash' },
+  { symbol: 'exit', platform: 'generic', kind: 'exit', label: 'exit() with a non-zero status', filter: 'exit', condition: '(int)$rdi != 0', atEntry: true },
 ];
 
 export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [

@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Gdb } from '../mi/gdb';
 import * as mi from '../mi/commands';
+import type { SourceFileName } from './sourcePaths';
 
 /** The longest x86 instruction. */
 const MAX_INSN = 15;
@@ -57,6 +58,8 @@ export async function disassemble(
   base: bigint,
   instructionOffset: number,
   count: number,
+  /** The local file for gdb's source name (see sourcePaths.ts). */
+  localPath: (name: SourceFileName) => string,
 ): Promise<DebugProtocol.DisassembledInstruction[]> {
   const wantBefore = Math.max(0, Math.min(count, -instructionOffset));
   const skipAfter = Math.max(0, instructionOffset);
@@ -81,7 +84,7 @@ export async function disassemble(
     };
     if (i.funcName && i.funcName !== lastFunc) d.symbol = i.funcName;
     lastFunc = i.funcName;
-    const path = i.fullname ?? i.file;
+    const path = i.file || i.fullname ? localPath({ file: i.file ?? i.fullname ?? '', fullname: i.fullname }) : undefined;
     if (path && i.line) {
       d.location = { name: basename(path), path };
       d.line = i.line;

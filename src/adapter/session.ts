@@ -30,7 +30,7 @@ import { Gdb, GdbCommandError, type MiAsync } from '../mi/gdb';
 import * as mi from '../mi/commands';
 import { miQuote } from '../mi/quote';
 import type { FrameContext, MiFrame } from '../mi/commands';
-import { readElfInfo, symbolsProblem, bootProblem, mismatchProblem, ImageError, isThirtyTwoBitGuest, findSymbols, type ElfInfo } from '../qemu/elf';
+import { readElfInfo, symbolsProblem, bootProblem, mismatchProblem, ImageError, isThirtyTwoBitGuest, type ElfInfo } from '../qemu/elf';
 import { NETDEV_ID, PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
 import { QemuInstance, QemuError, makePrivateDir, type QemuStartOptions } from '../qemu/instance';
 import { prepareRecording, recordReplayArgs, type Recording } from '../qemu/recording';
@@ -54,7 +54,9 @@ import { CrashWatcher } from '../crash/crashWatcher';
 import { Symbolizer, symbolizeReport } from '../crash/symbolizer';
 import type { CrashFrame, CrashReport } from '../crash/report';
 import { CRASH_PATHS, EXCEPTION_FILTERS, formatTrace, type CrashPath } from './crashPaths';
+import type { Platform as ReportPlatform } from '../crash/report';
 import { rebuildTrapFrames } from './trapFrame';
+import { SourcePaths, type SourceFileName } from './sourcePaths';
 import { parseMemoryReference, readMemory, writeMemory } from './memory';
 import { disassemble } from './disassembly';
 import { decodeEflags } from './registers';
@@ -95,6 +97,8 @@ function hitConditionToIgnoreCount(hit: string | undefined): number | undefined 
 type RunState = 'starting' | 'stopped' | 'running' | 'ended';
 
 const DEFAULT_STACK_LEVELS = 20;
+/** gdb's `26\tfile.c: No such file or directory.` after a stop in a file it cannot open. */
+const SOURCE_LINE_MISSING = /^\d+\t[^\n]*: No such file or directory\.\n?$/;
 /** Frames fetched at every stop before VS Code asks (it asks for 1, then 20). */
 const PREFETCH_FRAMES = 20;
 
@@ -162,6 +166,10 @@ export class UnikernelDebugSession extends DebugSession {
   private crash: { report: CrashReport; threadId: number; path?: CrashPath; trapFrames?: DebugProtocol.StackFrame[] } | undefined;
   /** After a crash stop, the console's account of the same crash updates the trace but does not stop again. */
   private crashEpisode = false;
+  /** Between gdb's source names and the editor's files. */
+  private sources = new SourcePaths({ roots: [process.cwd()] });
+  /** The source files the debug information names, asked of gdb once. */
+  private sourceFiles: Promise<readonly SourceFileName[]> | undefined;
 
   // ---- lifecycle --------------------------------------------------------------------------------
 
@@ -206,6 +214,7 @@ export class UnikernelDebugSession extends DebugSession {
     try {
       const args = validateLaunch((raw ?? {}) as Record<string, unknown>);
       this.args = args;
+      this.sources = new SourcePaths({ sourceMap: args.sourceMap, roots: [args.cwd ?? process.cwd()] });
       if (args.consoleRateLimit) {
         this.consoleOut = new OutputThrottle((text) => this.sendEvent(new OutputEvent(text, 'stdout')), { maxBytesPerSecond: args.consoleRateLimit });
       }
@@ -242,6 +251,7 @@ export class UnikernelDebugSession extends DebugSession {
         cpus: args.cpus,
         qemuPath,
         extraArgs: [...profile.qemuArgs(guest), ...(args.qemuArgs ?? [])],
+        exitPorts: profile.exitPorts,
         cwd: args.cwd,
         onSpawn: (pid) => this.reaper?.guard(pid),
         onPrivateDir: (dir) => this.reaper?.guardDir(dir),
@@ -283,6 +293,7 @@ export class UnikernelDebugSession extends DebugSession {
     try {
       const args = validateAttach((raw ?? {}) as Record<string, unknown>);
       this.args = args;
+      this.sources = new SourcePaths({ sourceMap: args.sourceMap, roots: [args.cwd ?? process.cwd()] });
       this.isAttach = true;
       const target = normalizeTarget(args.target, args.cwd ?? process.cwd());
       if (!target.includes(':') || target.startsWith('/')) {
@@ -353,7 +364,10 @@ export class UnikernelDebugSession extends DebugSession {
     gdb.on('exec', (rec) => this.onExec(rec));
     // Console text no command asked for is gdb narrating stops ("Breakpoint 2, compute (…)"), which
     // VS Code shows better itself; warnings and errors come on the log stream.
-    gdb.on('log', (text) => this.sendEvent(new OutputEvent(text, 'console')));
+    gdb.on('log', (text) => {
+      // gdb failing to print a stop's source line is not news: the editor shows the line (or says why not).
+      if (!SOURCE_LINE_MISSING.test(text)) this.sendEvent(new OutputEvent(text, 'console'));
+    });
     gdb.on('target', (text) => this.sendEvent(new OutputEvent(text, 'stdout')));
     gdb.on('exit', (reason) => {
       if (!this.ending) {
@@ -409,8 +423,18 @@ export class UnikernelDebugSession extends DebugSession {
     await Promise.all(this.consoleCrashes);
     if (this.ending) return;
     // An exit status is the guest's own doing; a signal is not, and a person should hear of it.
-    this.sendEvent(new OutputEvent(`${reason}${code === null ? ' The debug session ends.' : ''}\n`, code === null ? 'important' : 'console'));
-    this.sendEvent(new ExitedEvent(code ?? 0));
+    if (code === null || !this.profile) {
+      this.sendEvent(new OutputEvent(`${reason}${code === null ? ' The debug session ends.' : ''}\n`, code === null ? 'important' : 'console'));
+      this.sendEvent(new ExitedEvent(code ?? 0));
+    } else {
+      // QEMU's code is what the exit device made of the guest's write; the platform says what the guest meant.
+      const lines = this.crashWatcher?.reader.recentLines().map((l) => l.text) ?? [];
+      const exit = this.profile.exitStatus(code, lines);
+      // QEMU's own complaint on stderr, if it made one, comes with it.
+      const complaint = /^QEMU exited with code \d+: /.test(reason) ? ` ${reason}` : '';
+      this.sendEvent(new OutputEvent(`${exit.text}${complaint}\n`, 'console'));
+      this.sendEvent(new ExitedEvent(exit.status));
+    }
     await this.endSession();
   }
 
@@ -568,10 +592,13 @@ export class UnikernelDebugSession extends DebugSession {
   /** Where `stopAtEntry: true` stops: the platform's application entry, else the image's entry point. */
   private async entryLocation(): Promise<string | undefined> {
     if (this.isAttach) return undefined;
-    const wanted = this.profile?.entrySymbols ?? [];
-    const present = this.symbolsPath ? await findSymbols(this.symbolsPath, wanted).catch(() => new Set<string>()) : new Set<string>();
-    const symbol = wanted.find((w) => present.has(w));
-    return symbol ?? this.kernelEntry;
+    const gdb = this.gdb;
+    // gdb knows functions by DWARF too: a `main` that rumprun-bake renamed in the symbol table is still `main`.
+    for (const symbol of this.profile?.entrySymbols ?? []) {
+      const found = gdb ? await mi.symbolInfoFunctions(gdb, `^${symbol}$`).catch(() => []) : [];
+      if (found.some((f) => f.name === symbol)) return symbol;
+    }
+    return this.kernelEntry;
   }
 
   protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments | undefined): Promise<void> {
@@ -847,10 +874,11 @@ export class UnikernelDebugSession extends DebugSession {
   private async insertCrashBreakpoints(gdb: Gdb): Promise<void> {
     await mi.breakDelete(gdb, [...this.crashBreakpoints.keys()]);
     this.crashBreakpoints.clear();
-    const wanted = CRASH_PATHS.filter((p) => this.exceptionFilters?.has(p.filter));
+    const platform = this.profile?.name;
+    const wanted = CRASH_PATHS.filter((p) => this.exceptionFilters?.has(p.filter) && !(platform && p.notOn?.includes(platform)));
     // Without -f: a function this image does not have is simply not there.
     const results = await Promise.allSettled(
-      wanted.map((p) => mi.breakInsert(gdb, p.symbol, { condition: p.condition, pending: false })),
+      wanted.map((p) => mi.breakInsert(gdb, p.atEntry ? `*${p.symbol}` : p.symbol, { condition: p.condition, pending: false })),
     );
     results.forEach((r, i) => {
       const path = wanted[i];
@@ -862,6 +890,11 @@ export class UnikernelDebugSession extends DebugSession {
   private async onCrashStop(path: CrashPath, threadId: number): Promise<void> {
     const gdb = this.gdb;
     if (!gdb) return;
+    if (this.crashEpisode) {
+      // The crash already shown goes on down its platform's path (abort → solo5_abort → exit): one crash, one stop.
+      await this.resume(() => mi.execContinue(gdb)).catch(() => undefined);
+      return;
+    }
     this.crashEpisode = true;
     // References made while building the report (the rebuilt frames) must survive the stop event.
     this.frames.clear();
@@ -874,22 +907,19 @@ export class UnikernelDebugSession extends DebugSession {
     let trapName: string | undefined;
     try {
       const live = await mi.stackListFrames(gdb, threadId, 0, 63);
-      frames = live.map((f) => ({ address: hexAddress(f.addr), function: f.func, file: f.fullname ?? f.file, line: f.line }));
-      if (path.trapFrame) {
-        // Stopped on the handler's first instruction, its argument is still in the first ABI register.
-        const atEntry = await mi.dataEvaluateExpression(gdb, `(unsigned long)$pc == (unsigned long)&${path.symbol}`, at).catch(() => '0');
-        const trapFrame = atEntry === '1' ? `((__typeof__(${path.trapFrame}))$rdi)` : path.trapFrame;
-        const rebuilt = await rebuildTrapFrames(gdb, trapFrame, at, await this.getSymbolizer());
-        if (rebuilt) {
-          registers = rebuilt.registers;
-          frames = [...rebuilt.frames, ...frames];
-          if (rebuilt.trap) {
-            kind = rebuilt.trap.kind;
-            trapName = rebuilt.trap.name;
-          }
-          trapFrames = rebuilt.frames.map((f, i) => this.syntheticFrame(threadId, f, i === 0 ? trapFrame : undefined));
-          trapFrames.push(this.labelFrame(`${trapName ?? 'trap'}: handled by ${path.symbol}`));
+      frames = live.map((f) => ({ address: hexAddress(f.addr), function: f.func, file: this.sourcePath(f), line: f.line }));
+      // A trap handler at the top, or below the crash function, holds the registers of the faulting code.
+      const rebuilt = await rebuildTrapFrames(gdb, threadId, live, await this.getSymbolizer());
+      if (rebuilt) {
+        const mapped = rebuilt.frames.map((f) => ({ ...f, file: f.file ? this.sources.display({ file: f.file }) : undefined }));
+        registers = rebuilt.registers;
+        frames = [...mapped, ...frames];
+        if (rebuilt.trap) {
+          kind = rebuilt.trap.kind;
+          trapName = rebuilt.trap.name;
         }
+        trapFrames = mapped.map((f, i) => this.syntheticFrame(threadId, f, i === 0 ? rebuilt.savedRegisters : undefined));
+        trapFrames.push(this.labelFrame(`${trapName ?? 'trap'}: handled by ${rebuilt.handler}`));
       }
       if (!registers.rip) {
         const rip = await mi.dataEvaluateExpression(gdb, '$pc', at).catch(() => '');
@@ -899,12 +929,17 @@ export class UnikernelDebugSession extends DebugSession {
     } catch {
       /* a report with less detail is still a report */
     }
-    const message = this.recentCrashMessage() ?? (trapName ? `${trapName} at ${registers.rip}` : path.label);
+    const faulting = trapFrames ? frames[0] : undefined;
+    const where = faulting?.function ? ` in ${faulting.function}${faulting.file ? ` (${basename(faulting.file)}${faulting.line ? `:${faulting.line}` : ''})` : ''}` : '';
+    const trapMessage = trapName
+      ? `${trapName}${kind === 'page-fault' && registers.cr2 ? ` accessing ${registers.cr2}` : ''} at ${registers.rip}${where}`
+      : undefined;
+    const message = trapMessage ?? this.recentCrashMessage() ?? path.label;
     // What the guest printed just before its crash function tells the kind more precisely.
     if (kind === 'abort' && /assert/i.test(message)) kind = 'assertion';
     else if (kind === 'abort' && /stack corruption|stack smash/i.test(message)) kind = 'stack-smash';
     const report: CrashReport = {
-      platform: path.platform,
+      platform: this.reportPlatform(path),
       kind,
       message,
       line: this.crashWatcher?.reader.lines ?? 0,
@@ -914,6 +949,26 @@ export class UnikernelDebugSession extends DebugSession {
     this.crash = { report, threadId, path, trapFrames };
     this.reportStop('exception', threadId, `${report.kind}: ${report.message}`, true);
     this.sendCrashEvent(report);
+  }
+
+  /** A generic crash path reports the image's own platform. */
+  private reportPlatform(path: CrashPath): ReportPlatform {
+    if (path.platform !== 'generic') return path.platform;
+    const byProfile: Record<string, ReportPlatform> = { mirage: 'solo5', rumprun: 'rumprun', unikraft: 'unikraft', generic: 'generic' };
+    return byProfile[this.profile?.name ?? 'generic'] ?? 'generic';
+  }
+
+  /** The editor's path for a gdb frame's source. */
+  private sourcePath(f: { file?: string; fullname?: string }): string | undefined {
+    return f.file || f.fullname ? this.sources.display({ file: f.file ?? f.fullname ?? '', fullname: f.fullname }) : undefined;
+  }
+
+  /** The source files the debug information names, asked of gdb once per session. */
+  private knownSources(): Promise<readonly SourceFileName[]> {
+    const gdb = this.gdb;
+    if (!gdb) return Promise.resolve([]);
+    this.sourceFiles ??= mi.fileListExecSourceFiles(gdb).catch(() => []);
+    return this.sourceFiles;
   }
 
   /**
@@ -943,7 +998,7 @@ export class UnikernelDebugSession extends DebugSession {
       message: `The guest reset itself at ${rip}${top?.func ? ` in ${top.func}` : ''}: a triple fault (an exception with no working handler) or a reset it asked for`,
       line: this.crashWatcher?.reader.lines ?? 0,
       registers: { rip, rsp },
-      frames: live.map((f) => ({ address: hexAddress(f.addr), function: f.func, file: f.fullname ?? f.file, line: f.line })),
+      frames: live.map((f) => ({ address: hexAddress(f.addr), function: f.func, file: this.sourcePath(f), line: f.line })),
     };
     this.sendCrashEvent(report);
     if (!this.exceptionFilters?.has('crash')) {
@@ -1333,7 +1388,9 @@ export class UnikernelDebugSession extends DebugSession {
       this.sendResponse(response);
       return;
     }
-    await this.replaceBreakpoints(response, `source:${path}`, wanted.map((bp) => ({ ...bp, location: `${path}:${bp.line}` })), args.source);
+    // gdb matches its own name for the file, which may be a build path or a relative one.
+    const gdbPath = await this.sources.toGdb(path, () => this.knownSources());
+    await this.replaceBreakpoints(response, `source:${path}`, wanted.map((bp) => ({ ...bp, location: `${gdbPath}:${bp.line}` })), args.source);
   }
 
   protected override async setFunctionBreakPointsRequest(
@@ -1389,7 +1446,7 @@ export class UnikernelDebugSession extends DebugSession {
           id: Number.parseInt(b.number, 10) || undefined,
           verified: !b.pending,
           line: b.line ?? want?.line,
-          source: b.fullname ? new Source(basename(b.fullname), b.fullname) : source,
+          source: b.fullname ?? b.file ? new Source(basename(this.sourcePath(b) ?? ''), this.sourcePath(b)) : source,
           instructionReference: b.addr,
           message: b.pending ? 'Pending: no code at this location in the loaded symbols.' : undefined,
         };
@@ -1527,7 +1584,7 @@ export class UnikernelDebugSession extends DebugSession {
   private toStackFrame(threadId: number, f: MiFrame): DebugProtocol.StackFrame {
     const id = this.frames.add({ threadId, level: f.level });
     const name = f.func ?? (f.from ? `${f.addr} in ${basename(f.from)}` : f.addr);
-    const path = f.fullname ?? f.file;
+    const path = this.sourcePath(f);
     const frame: DebugProtocol.StackFrame = new StackFrame(id, name, path ? new Source(basename(path), path) : undefined, f.line ?? 0, 1);
     frame.instructionPointerReference = f.addr;
     if (!path || !f.line) frame.presentationHint = 'subtle';
@@ -1666,7 +1723,7 @@ export class UnikernelDebugSession extends DebugSession {
     try {
       const gdb = this.requireGdb();
       const base = parseMemoryReference(args.memoryReference, args.offset);
-      const instructions = await disassemble(gdb, base, args.instructionOffset ?? 0, args.instructionCount);
+      const instructions = await disassemble(gdb, base, args.instructionOffset ?? 0, args.instructionCount, (name) => this.sources.display(name));
       response.body = { instructions };
       this.sendResponse(response);
     } catch (e) {

@@ -137,6 +137,55 @@ export const execFinish = (gdb: Gdb, threadId?: number, reverse = false): Promis
   gdb.send(`-exec-finish${threadOpt(threadId)}${rev(reverse)}`);
 export const execInterrupt = (gdb: Gdb): Promise<MiResult> => gdb.send('-exec-interrupt --all', 5_000);
 
+// ---- symbols and sources ------------------------------------------------------------------------
+
+export interface MiFunctionSymbol {
+  name: string;
+  /** The source file DWARF names (absent for a function only the ELF symbol table knows). */
+  file?: string;
+  fullname?: string;
+  line?: number;
+  /** For a function without debug information. */
+  address?: string;
+}
+
+/**
+ * Functions whose name matches `regex` exactly as gdb knows them: from DWARF (so a function the ELF
+ * symbol table renamed or never had is found) and from the symbol table.
+ */
+export async function symbolInfoFunctions(gdb: Gdb, regex: string): Promise<MiFunctionSymbol[]> {
+  const r = await gdb.send(`-symbol-info-functions --name ${miQuote(regex)}`, 30_000);
+  const symbols = tuple(r.results.symbols) ?? {};
+  const out: MiFunctionSymbol[] = [];
+  for (const fileEntry of list(symbols.debug)) {
+    const f = tuple(fileEntry) ?? {};
+    for (const sym of list(f.symbols)) {
+      const t = tuple(sym) ?? {};
+      out.push({ name: str(t.name) ?? '', file: str(f.filename), fullname: str(f.fullname), line: int(t.line) });
+    }
+  }
+  for (const sym of list(symbols.nondebugging)) {
+    const t = tuple(sym) ?? {};
+    out.push({ name: str(t.name) ?? '', address: str(t.address) });
+  }
+  return out;
+}
+
+export interface MiSourceFile {
+  file: string;
+  fullname?: string;
+}
+
+/** Every source file the debug information names, as gdb names it. */
+export async function fileListExecSourceFiles(gdb: Gdb): Promise<MiSourceFile[]> {
+  const r = await gdb.send('-file-list-exec-source-files', 30_000);
+  return list(r.results.files).flatMap((v) => {
+    const t = tuple(v) ?? {};
+    const file = str(t.file);
+    return file ? [{ file, fullname: str(t.fullname) }] : [];
+  });
+}
+
 // ---- threads and stack --------------------------------------------------------------------------
 
 export interface MiThread {

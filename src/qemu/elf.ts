@@ -36,6 +36,8 @@ interface Section {
   type: number;
   offset: number;
   size: number;
+  /** sh_link: for a symbol table, the index of its string table. */
+  link: number;
 }
 
 const MULTIBOOT_MAGIC = 0x1badb002;
@@ -107,7 +109,7 @@ export async function readElfInfo(path: string, role = 'image'): Promise<ElfInfo
       multibootFlags,
       pvhEntry,
       buildId,
-      hasDebugInfo: sections.some((s) => s.name === '.debug_info'),
+      hasDebugInfo: sections.some((s) => s.name === '.debug_info' && s.size > 0),
       hasSymbols: sections.some((s) => s.type === SHT_SYMTAB),
       sectionNames: sections.map((s) => s.name),
     };
@@ -131,15 +133,17 @@ async function readSections(fh: FileHandle, hdr: Buffer, bits: 32 | 64, size: nu
       type: table.readUInt32LE(b + 4),
       offset: bits === 64 ? Number(table.readBigUInt64LE(b + 24)) : table.readUInt32LE(b + 16),
       size: bits === 64 ? Number(table.readBigUInt64LE(b + 32)) : table.readUInt32LE(b + 20),
+      link: table.readUInt32LE(b + (bits === 64 ? 40 : 24)),
     };
   });
   const strs = raw[shstrndx]!;
   if (strs.offset + strs.size > size) return undefined;
   const strtab = await readAt(fh, strs.offset, strs.size);
+  // A section reaching past the end of the file stays in the list (sh_link indices must hold), emptied.
   return raw.map((r) => {
     const end = strtab.indexOf(0, r.nameOff);
-    return { name: strtab.toString('latin1', r.nameOff, end < 0 ? strtab.length : end), type: r.type, offset: r.offset, size: r.size };
-  }).filter((s) => s.type === 8 /* NOBITS */ || s.offset + s.size <= size || s.size === 0);
+    return { name: strtab.toString('latin1', r.nameOff, end < 0 ? strtab.length : end), type: r.type, offset: r.offset, size: r.size, link: r.link };
+  }).map((s) => (s.type === 8 /* NOBITS */ || s.offset + s.size <= size || s.size === 0 ? s : { ...s, type: 0, size: 0 }));
 }
 
 /** What the note sections say: the PVH entry ("Xen", XEN_ELFNOTE_PHYS32_ENTRY) and the GNU build id. */
@@ -179,10 +183,12 @@ export function mismatchProblem(image: ElfInfo, symbols: ElfInfo): string | unde
 }
 
 /**
- * Which of `names` the image's symbol table defines. Reads the string table only: a name that
- * appears there as a whole string is taken as present, which is all platform detection needs.
+ * Which of `names` the image's symbol table defines. Reads each `.symtab` entry's own name: linkers
+ * share string-table suffixes (`main` may start inside `ukboot_main`), so searching the table for a
+ * string would miss names. Functions only DWARF knows (a renamed `main`) are gdb's to find.
  */
 export async function findSymbols(path: string, names: readonly string[]): Promise<Set<string>> {
+  const wanted = new Set(names);
   const found = new Set<string>();
   const fh = await openImage(path, 'image');
   try {
@@ -191,10 +197,21 @@ export async function findSymbols(path: string, names: readonly string[]): Promi
     if (head.length < 52 || head.readUInt32BE(0) !== 0x7f454c46) return found;
     const bits = head[4] === 2 ? 64 : 32;
     const sections = (await readSections(fh, head, bits, size)) ?? [];
-    const strtab = sections.find((s) => s.name === '.strtab');
-    if (!strtab || strtab.size > 256 << 20) return found;
-    const text = (await readAt(fh, strtab.offset, strtab.size)).toString('latin1');
-    for (const n of names) if (text.includes(`\0${n}\0`)) found.add(n);
+    const symtab = sections.find((s) => s.type === SHT_SYMTAB);
+    const strtab = symtab ? sections[symtab.link] : undefined;
+    if (!symtab || !strtab || symtab.size > 256 << 20 || strtab.size > 256 << 20) return found;
+    const [syms, strs] = await Promise.all([readAt(fh, symtab.offset, symtab.size), readAt(fh, strtab.offset, strtab.size)]);
+    const entSize = bits === 64 ? 24 : 16;
+    const shndxAt = bits === 64 ? 6 : 14;
+    for (let off = 0; off + entSize <= syms.length; off += entSize) {
+      // An undefined symbol names what another object should have provided: not present.
+      if (syms.readUInt16LE(off + shndxAt) === 0) continue;
+      const start = syms.readUInt32LE(off);
+      if (start >= strs.length) continue;
+      const end = strs.indexOf(0, start);
+      const name = strs.toString('latin1', start, end < 0 ? strs.length : end);
+      if (wanted.has(name)) found.add(name);
+    }
     return found;
   } finally {
     await fh.close();

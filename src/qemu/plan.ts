@@ -15,6 +15,8 @@ export interface QemuPlanInput {
   consoleLog: string;
   /** Add to the console log instead of starting it afresh (a restarted recording keeps the first run's output). */
   consoleLogAppend?: boolean;
+  /** The isa-debug-exit ports the platform writes its exit status to (default: 0xf4, our own convention). */
+  exitPorts?: readonly number[];
   /** Extra arguments from the user, appended as given. */
   extraArgs?: string[];
   /** Start paused (-S) so gdb sees the very first instruction. */
@@ -66,8 +68,8 @@ export function planQemu(input: QemuPlanInput): QemuPlan {
           '-serial', 'chardev:console',
         ]),
     '-gdb', `unix:${qemuOptValue(gdbSocket)},server=on,wait=off`,
-    // Lets a guest end QEMU with an exit status, as Solo5 and our fixtures do.
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    // Lets a guest end QEMU with an exit status, at the port its platform writes (Solo5: the device's default, 0x501).
+    ...(input.exitPorts ?? [0xf4]).flatMap((port) => ['-device', `isa-debug-exit,iobase=0x${port.toString(16)},iosize=0x04`]),
   ];
   if (input.cmdline !== undefined && input.cmdline !== '') args.push('-append', input.cmdline);
   if (input.paused !== false) args.push('-S');

@@ -16,14 +16,14 @@ describe('platform profiles', function () {
   }
 
   it('Rumprun: the JSON configuration is written from cmdline, and main gets its argv', async () => {
-    const stop = await s.startTo('launch', { kernel: join(BUILD, 'hello-rumprun.bin'), cmdline: 'hello.bin --greeting=hi 42' }, [marker('rumprun-main')]);
+    const stop = await s.startTo('launch', { kernel: join(BUILD, 'hello-rumprun.bin'), cmdline: '--greeting=hi 42' }, [marker('rumprun-main')]);
     const f = await s.topFrames(stop.body.threadId ?? 1);
     assert.equal(f[0]?.name, 'main');
     assert.ok(f.some((x) => x.name === 'rumprun_main'), 'the boot code below main is shown');
     assert.equal(await evaluate(f[0]!.id, 'argc'), '3');
     assert.match(await evaluate(f[0]!.id, 'argv[1]'), /"--greeting=hi"/);
     assert.match(s.text('console'), /Rumprun \(detected\)/);
-    await s.waitForOutput(/=== calling "hello.bin" main\(\) ===/);
+    await s.waitForOutput(/=== calling "hello-rumprun.bin" main\(\) ===/);
   });
 
   it('MirageOS/Solo5 virtio: boot parameters reach solo5_app_main, and the exit ends the session', async () => {

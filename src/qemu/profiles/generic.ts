@@ -1,6 +1,7 @@
 /**
  * Anything else QEMU's -kernel boots: a multiboot image (a.out kludge or ELF32) or a PVH ELF.
  */
+import { genericExit } from './exits';
 import type { PlatformProfile } from './types';
 import { virtioDevices } from './types';
 
@@ -12,4 +13,6 @@ export const generic: PlatformProfile = {
   guestCommandLine: (input) => input.cmdline,
   qemuArgs: (input) => virtioDevices(input),
   entrySymbols: ['main', 'kmain', 'kernel_main'],
+  exitPorts: [0xf4, 0x501],
+  exitStatus: genericExit,
 };

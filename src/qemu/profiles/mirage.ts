@@ -2,6 +2,7 @@
  * MirageOS on Solo5: the `virtio` target boots under QEMU by multiboot; the `hvt` target needs
  * the solo5-hvt tender and KVM. The command line carries Solo5 and MirageOS boot parameters as given.
  */
+import { solo5Exit } from './exits';
 import type { PlatformProfile } from './types';
 import { virtioDevices } from './types';
 
@@ -14,6 +15,8 @@ export const mirage: PlatformProfile = {
   guestCommandLine: (input) => input.cmdline,
   qemuArgs: (input) => ['-machine', 'acpi=off', ...virtioDevices(input)],
   entrySymbols: ['solo5_app_main', 'caml_main', 'main'],
+  exitPorts: [0x501],
+  exitStatus: solo5Exit,
   launchProblem: (f) =>
     /\.hvt$/.test(f.path)
       ? `${f.path} is a Solo5 hvt image: hvt runs under the solo5-hvt tender with KVM, which this machine cannot use. ` +

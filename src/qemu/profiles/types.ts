@@ -3,6 +3,9 @@
  * where its application starts, and how to recognise its images.
  */
 import type { ElfInfo } from '../elf';
+import type { GuestExit } from './exits';
+
+export type { GuestExit } from './exits';
 
 export type PlatformName = 'rumprun' | 'mirage' | 'unikraft' | 'generic';
 
@@ -53,6 +56,10 @@ export interface PlatformProfile {
   qemuArgs(input: GuestInput): string[];
   /** Where `stopAtEntry: true` stops: the application's entry, first one the image has. */
   entrySymbols: readonly string[];
+  /** The isa-debug-exit ports the platform writes its exit status to. */
+  exitPorts: readonly number[];
+  /** The guest's own exit from QEMU's exit code and the console's last lines. */
+  exitStatus(code: number, console: readonly string[]): GuestExit;
   /** Why this image cannot be launched the usual way, if it cannot (e.g. Solo5 hvt). */
   launchProblem?(facts: ImageFacts): string | undefined;
 }

@@ -37,7 +37,7 @@ describe('platform detection', () => {
 
 describe('Rumprun configuration', () => {
   it('writes the JSON command line from argv, net and disks', () => {
-    const json = rumprunConfig({ kernel: '/k', cmdline: 'hello.bin --greeting="hi there" 42', net: {}, disks: [{ path: '/d.img', mountpoint: '/data' }] });
+    const json = rumprunConfig({ kernel: '/w/hello.bin', cmdline: '--greeting="hi there" 42', net: {}, disks: [{ path: '/d.img', mountpoint: '/data' }] });
     const parsed = JSON.parse(json) as { cmdline: string; net: { if: string }; blk: { mountpoint: string } };
     assert.equal(parsed.cmdline, 'hello.bin --greeting="hi there" 42');
     assert.equal(parsed.net.if, 'vioif0');
