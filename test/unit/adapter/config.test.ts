@@ -32,6 +32,15 @@ describe('launch attribute validation', () => {
     assert.deepEqual(a.net, {});
     assert.deepEqual(a.disks, [{ path: '/w/d.img', mountpoint: undefined }]);
   });
+
+  it('takes a sourceMap of build prefixes to local directories', () => {
+    assert.deepEqual(validateLaunch({ kernel: 'k', cwd: '/w', sourceMap: { '/build/imgs/solo5': 'solo5', '/b': '/abs' } }).sourceMap, {
+      '/build/imgs/solo5': '/w/solo5',
+      '/b': '/abs',
+    });
+    fails(() => validateLaunch({ kernel: 'k', sourceMap: ['/a', '/b'] }), /"sourceMap" must map build paths to local directories/);
+    fails(() => validateLaunch({ kernel: 'k', sourceMap: { '/a': 3 } }), /"sourceMap" must map build paths/);
+  });
 });
 
 describe('attach attribute validation', () => {
