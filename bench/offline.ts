@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { analyzeLog, CrashWatcher, Symbolizer, symbolizeReport, type CrashReport } from '../src/crash';
+import { ElfFile } from '../src/elf';
 import { MiStreamParser } from '../src/mi/parser';
 import { median } from './lib/stats';
 
@@ -75,30 +76,22 @@ function crashLog(code: { start: bigint; end: bigint }[], addresses: number): { 
   return { text: `${lines.join('\r\n')}\r\n`, sample: all };
 }
 
-/** Address range of the ELF64 section `name` (the image's code is `.text`). */
-function sectionRange(path: string, name: string): { start: bigint; end: bigint } {
-  const b = readFileSync(path);
-  if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) throw new Error(`${path} is not an ELF64 file`);
-  const shoff = Number(b.readBigUInt64LE(0x28));
-  const shentsize = b.readUInt16LE(0x3a);
-  const shnum = b.readUInt16LE(0x3c);
-  const strtab = Number(b.readBigUInt64LE(shoff + b.readUInt16LE(0x3e) * shentsize + 0x18));
-  for (let i = 0; i < shnum; i++) {
-    const h = shoff + i * shentsize;
-    const nameOff = strtab + b.readUInt32LE(h);
-    const secName = b.toString('latin1', nameOff, b.indexOf(0, nameOff));
-    if (secName === name) {
-      const start = b.readBigUInt64LE(h + 0x10);
-      return { start, end: start + b.readBigUInt64LE(h + 0x20) };
-    }
+/** Address range of the section `name` (the image's code is `.text`). */
+async function sectionRange(path: string, name: string): Promise<{ start: bigint; end: bigint }> {
+  const file = await ElfFile.open(path);
+  try {
+    const section = (await file.sections()).find((s) => s.name === name);
+    if (!section) throw new Error(`${path} has no ${name} section`);
+    return { start: section.addr, end: section.addr + BigInt(section.size) };
+  } finally {
+    await file.close();
   }
-  throw new Error(`${path} has no ${name} section`);
 }
 
 async function symbolize(kernel: string): Promise<unknown> {
   const ADDRESSES = 10_000;
   const SAMPLE = 200;
-  const { text, sample } = crashLog([sectionRange(kernel, '.text')], ADDRESSES);
+  const { text, sample } = crashLog([await sectionRange(kernel, '.text')], ADDRESSES);
 
   // Ours, the way `unikernel-trace analyze` does it: find the crashes, then symbolize report by report.
   const t0 = now();

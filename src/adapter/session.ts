@@ -30,7 +30,7 @@ import { Gdb, GdbCommandError, type MiAsync } from '../mi/gdb';
 import * as mi from '../mi/commands';
 import { miQuote } from '../mi/quote';
 import type { FrameContext, MiFrame } from '../mi/commands';
-import { readElfInfo, symbolsProblem, bootProblem, mismatchProblem, ImageError, isThirtyTwoBitGuest, type ElfInfo } from '../qemu/elf';
+import { readBootImage, symbolsProblem, bootProblem, mismatchProblem, ImageError, isThirtyTwoBitGuest, type BootImage } from '../qemu/bootImage';
 import { NETDEV_ID, PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
 import { QemuInstance, QemuError, makePrivateDir, type QemuStartOptions } from '../qemu/instance';
 import { prepareRecording, recordReplayArgs, type Recording } from '../qemu/recording';
@@ -218,7 +218,7 @@ export class UnikernelDebugSession extends DebugSession {
       if (args.consoleRateLimit) {
         this.consoleOut = new OutputThrottle((text) => this.sendEvent(new OutputEvent(text, 'stdout')), { maxBytesPerSecond: args.consoleRateLimit });
       }
-      const kernelInfo = await readElfInfo(args.kernel, 'image');
+      const kernelInfo = await readBootImage(args.kernel, 'image');
       this.kernelEntry = `*0x${kernelInfo.entry.toString(16)}`;
       const problem = bootProblem(kernelInfo);
       if (problem) throw new ImageError(problem);
@@ -318,13 +318,13 @@ export class UnikernelDebugSession extends DebugSession {
     }
   }
 
-  private async checkSymbols(path: string, guessed: boolean, image?: ElfInfo): Promise<void> {
+  private async checkSymbols(path: string, guessed: boolean, image?: BootImage): Promise<void> {
     if (guessed && !existsSync(path)) {
       throw new ImageError(
         `The image is a 32-bit boot image and no 64-bit debug file was found next to it (looked for ${path}); set "symbols" to the ELF with debug info.`,
       );
     }
-    const info = await readElfInfo(path, 'symbols file');
+    const info = await readBootImage(path, 'symbols file');
     const problem = symbolsProblem(info, this.guestBits) ?? (image ? mismatchProblem(image, info) : undefined);
     if (problem) throw new ImageError(problem);
     if (!info.hasDebugInfo) {

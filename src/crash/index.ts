@@ -14,5 +14,4 @@ export {
   type SymbolizedFrame,
   type SymbolizerOptions,
 } from './symbolizer';
-export { readElfInfo, ElfError, type ElfInfo } from './elfInfo';
 export type { Detector, DetectedCrash } from './detectors/types';

@@ -2,7 +2,7 @@
 // through one long-lived llvm-symbolizer or addr2line process per image.
 import { access, constants } from 'node:fs/promises';
 import { findExecutable } from './findExecutable';
-import { ElfError, readElfInfo, type ElfInfo } from './elfInfo';
+import { ElfError, readElfInfo, type ElfInfo } from '../elf';
 import { LineProcess } from './lineProcess';
 import { addr2line, llvmSymbolizer, type Backend, type BackendName, type Resolution } from './symbolizerBackends';
 import type { CrashFrame, CrashReport, SourceLocation } from './report';

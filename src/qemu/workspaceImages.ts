@@ -3,9 +3,10 @@
  * `dist/*.virtio` (MirageOS), `*.bin` from rumprun-bake, Unikraft `build/*_qemu-x86_64`, and any
  * other bootable ELF. Bounded: a workspace can be huge.
  */
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { bootProblem, readElfInfo } from './elf';
+import { isElfFile } from '../elf';
+import { bootProblem, readBootImage } from './bootImage';
 import { debugFileFor, detectPlatform, imageFacts, type PlatformName } from './profiles';
 
 export interface FoundImage {
@@ -18,18 +19,6 @@ export interface FoundImage {
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.hg', '.svn', '_opam', '.vscode-test', 'dist-newstyle']);
-
-async function isElf(path: string): Promise<boolean> {
-  const fh = await open(path, 'r').catch(() => undefined);
-  if (!fh) return false;
-  try {
-    const b = Buffer.alloc(4);
-    await fh.read(b, 0, 4, 0);
-    return b.readUInt32BE(0) === 0x7f454c46;
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Walks `root` breadth-first, at most `maxDepth` deep and `maxFiles` files, for bootable ELF images. */
 export async function findImages(root: string, opts: { maxDepth?: number; maxFiles?: number } = {}): Promise<FoundImage[]> {
@@ -55,8 +44,8 @@ export async function findImages(root: string, opts: { maxDepth?: number; maxFil
   }
   const found: FoundImage[] = [];
   for (const path of candidates) {
-    if (!(await isElf(path))) continue;
-    const info = await readElfInfo(path).catch(() => undefined);
+    if (!(await isElfFile(path))) continue;
+    const info = await readBootImage(path).catch(() => undefined);
     // Only what QEMU's -kernel boots; an ELF32 boot image needs its .dbg to be worth offering.
     if (!info || bootProblem(info)) continue;
     const dbg = debugFileFor(path);

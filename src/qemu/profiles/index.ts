@@ -3,8 +3,9 @@
  * debug file) and from the files around it.
  */
 import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { findSymbols, readElfInfo, type ElfInfo } from '../elf';
+import { dirname, join } from 'node:path';
+import { findSymbols } from '../../elf';
+import { readBootImage, type BootImage } from '../bootImage';
 import { generic } from './generic';
 import { mirage } from './mirage';
 import { rumprun } from './rumprun';
@@ -36,8 +37,8 @@ export function debugFileFor(image: string): string | undefined {
   return existsSync(dbg) ? dbg : undefined;
 }
 
-export async function imageFacts(path: string, info?: ElfInfo, symbolsPath?: string): Promise<ImageFacts> {
-  const elf = info ?? (await readElfInfo(path));
+export async function imageFacts(path: string, info?: BootImage, symbolsPath?: string): Promise<ImageFacts> {
+  const elf = info ?? (await readBootImage(path));
   const symbols = await findSymbols(symbolsPath ?? debugFileFor(path) ?? path, TELL_TALES).catch(() => new Set<string>());
   return { path, info: elf, symbols, nearConfigMl: nearConfigMl(path) };
 }
@@ -53,9 +54,4 @@ export function detectPlatform(facts: ImageFacts): PlatformProfile {
     }
   }
   return best;
-}
-
-/** A name for a configuration: the image's file name and the platform. */
-export function configurationName(facts: ImageFacts, profile: PlatformProfile): string {
-  return `${profile.label}: ${basename(facts.path)}`;
 }

@@ -2,7 +2,7 @@
  * A platform profile knows how its images boot under QEMU, how the guest command line is passed,
  * where its application starts, and how to recognise its images.
  */
-import type { ElfInfo } from '../elf';
+import type { BootImage } from '../bootImage';
 import type { GuestExit } from './exits';
 
 export type { GuestExit } from './exits';
@@ -12,7 +12,7 @@ export type PlatformName = 'rumprun' | 'mirage' | 'unikraft' | 'generic';
 /** What detection looks at: the image itself and the files around it. */
 export interface ImageFacts {
   path: string;
-  info: ElfInfo;
+  info: BootImage;
   /** The tell-tale symbols found in the image (or its debug file). */
   symbols: ReadonlySet<string>;
   /** A MirageOS `config.ml` sits in the image's directory or a parent of it. */

@@ -5,7 +5,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findExecutable } from '../../../src/crash/findExecutable';
-import { readElfInfo } from '../../../src/crash/elfInfo';
+import { readElfInfo } from '../../../src/elf';
 import { Symbolizer, SymbolizerError, symbolizeReport, type BackendName } from '../../../src/crash/symbolizer';
 import type { CrashReport } from '../../../src/crash/report';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PROFILES, detectPlatform, rumprunConfig, type ImageFacts } from '../../../src/qemu/profiles';
 import { planQemu } from '../../../src/qemu/plan';
-import type { ElfInfo } from '../../../src/qemu/elf';
+import type { BootImage as ElfInfo } from '../../../src/qemu/bootImage';
 
 const info = (over: Partial<ElfInfo> = {}): ElfInfo => ({
   path: '/x', bits: 64, machine: 'x86_64', entry: 0x100000n, multibootOffset: 0x1000, multibootFlags: 0x10003,
