@@ -38,17 +38,16 @@ const runBound = (instructions: number): number => 60_000 + instructions / 20_00
 export async function startReplay(host: ReplayHost, gdb: Gdb, old: QemuInstance, recording: Recording, maxCheckpoints: number): Promise<ReplayStarted> {
   if (!old.qmp) throw new Error('The recorded QEMU is gone.');
   const started = Date.now();
-  const state = (await old.qmp.execute('query-replay')) as { icount?: number };
-  const end = state.icount ?? 0;
+  const end = (await old.qmp.queryReplay()).icount;
   // Quitting records a shutdown event at the current instruction. A replay standing on the very
   // instruction of that event has it pending, and the next reverse step then stops as a shutdown
   // halfway (seen 1 time in 6). One instruction more in the recording keeps the event past `end`.
   // Not from a machine paused on its own reset or triple fault: resuming that one reboots it.
-  const status = (await old.qmp.execute('query-status').catch(() => ({}))) as { status?: string };
-  if (status.status === 'debug') await host.runSilently(() => mi.execStep(gdb, undefined, true), 2_000).catch(() => undefined);
+  const status = await old.qmp.queryStatus().catch(() => undefined);
+  if (status?.status === 'debug') await host.runSilently(() => mi.execStep(gdb, undefined, true), 2_000).catch(() => undefined);
   host.retire(old);
-  await gdb.send('-target-disconnect').catch(() => undefined);
-  await old.qmp.execute('quit').catch(() => undefined);
+  await mi.targetDisconnect(gdb).catch(() => undefined);
+  await old.qmp.quit().catch(() => undefined);
   await old.waitExit(5_000);
   await old.dispose();
   // Same machine arguments, but no console: the recorded one was shown already.
@@ -62,26 +61,26 @@ export async function startReplay(host: ReplayHost, gdb: Gdb, old: QemuInstance,
   if (!qmp) throw new Error('The replay QEMU has no QMP socket.');
   await host.connect(gdb, fresh.plan.gdbSocket);
   // Run to where the user was, past every breakpoint on the way (a breakpoint also makes QEMU single-step its page).
-  await gdb.send('-break-disable');
+  await mi.breakEnableAll(gdb, false);
   const stops = checkpointPlan(end, maxCheckpoints);
   let at = 0;
   for (const stop of [...stops, end]) {
-    await qmp.execute('replay-break', { icount: stop });
+    await qmp.replayBreak(stop);
     try {
       await host.runSilently(() => mi.execContinue(gdb), runBound(stop - at));
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       if (!fresh.isAlive) throw new Error(`${why} The replay's QEMU ended (its reason is above).`);
-      const now = (await qmp.execute('query-replay').catch(() => ({}))) as { icount?: number };
-      throw new Error(`${why} It stopped at instruction ${now.icount ?? 'unknown'} of ${end}.`);
+      const now = await qmp.queryReplay().catch(() => undefined);
+      throw new Error(`${why} It stopped at instruction ${now?.icount ?? 'unknown'} of ${end}.`);
     }
     at = stop;
     if (stop < end) await saveCheckpoint(qmp, stop);
     host.progress(stop, end);
   }
-  await gdb.send('-break-enable');
+  await mi.breakEnableAll(gdb, true);
   // Reverse commands are only right from where the recording was left.
-  const settled = (await qmp.execute('query-replay')) as { icount?: number };
+  const settled = await qmp.queryReplay();
   if (settled.icount !== end) throw new Error(`The replay stopped at instruction ${settled.icount}, not at ${end} where the recording was left.`);
   recording.mode = 'replay';
   recording.end = end;

@@ -28,7 +28,6 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Gdb, GdbCommandError, type MiAsync } from '../mi/gdb';
 import * as mi from '../mi/commands';
-import { miQuote } from '../mi/quote';
 import type { FrameContext, MiFrame } from '../mi/commands';
 import { readBootImage, symbolsProblem, bootProblem, mismatchProblem, ImageError, isThirtyTwoBitGuest, type BootImage } from '../qemu/bootImage';
 import { NETDEV_ID, PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
@@ -360,7 +359,7 @@ export class UnikernelDebugSession extends DebugSession {
   private async startGdb(args: CommonArguments, symbols: string | undefined): Promise<Gdb> {
     const gdb = await this.takeGdb(args);
     this.gdb = gdb;
-    if (args.cwd) await gdb.send(`-environment-cd ${miQuote(args.cwd)}`);
+    if (args.cwd) await mi.environmentCd(gdb, args.cwd);
     gdb.on('exec', (rec) => this.onExec(rec));
     // Console text no command asked for is gdb narrating stops ("Breakpoint 2, compute (…)"), which
     // VS Code shows better itself; warnings and errors come on the log stream.
@@ -459,7 +458,7 @@ export class UnikernelDebugSession extends DebugSession {
     if (noDebugQmp) {
       this.sendResponse(response);
       this.runState = 'running';
-      await noDebugQmp.execute('cont').catch(() => undefined);
+      await noDebugQmp.cont().catch(() => undefined);
       return;
     }
     if (!gdb) return this.fail(response, new Error('The session has no gdb.'));
@@ -505,16 +504,15 @@ export class UnikernelDebugSession extends DebugSession {
         // Our machines turn a reset into a pause (to catch triple faults). This reset is wanted, and
         // so are the ones the firmware does while it boots again: resets stay resets until the
         // image's entry point is reached.
-        await qmp.execute('set-action', { reboot: 'reset' });
-        await qmp.execute('system_reset');
-        await qmp.execute('query-status');
+        await qmp.setRebootAction('reset');
+        await qmp.systemReset();
+        await qmp.queryStatus();
         guardLocation = this.kernelEntry;
         this.restartGuard = (await mi.breakInsert(gdb, guardLocation, { temporary: true, hardware: true })).number;
       } else {
-        await mi.cliCommand(gdb, 'monitor system_reset', 5_000);
+        await mi.monitor(gdb, 'system_reset', 5_000);
       }
-      await mi.cliCommand(gdb, 'maintenance flush register-cache');
-      await mi.cliCommand(gdb, 'maintenance flush dcache').catch(() => undefined);
+      await mi.flushCaches(gdb);
       this.crash = undefined;
       this.crashEpisode = false;
       this.crashWatcher?.collector.flush();
@@ -545,7 +543,7 @@ export class UnikernelDebugSession extends DebugSession {
     this.replacing = old;
     // The stop gdb reports when it connects is not the user's.
     this.replaying = true;
-    await gdb.send('-target-disconnect').catch(() => undefined);
+    await mi.targetDisconnect(gdb).catch(() => undefined);
     await old.dispose();
     this.reaper?.releaseDir(old.privateDir);
     this.replacing = undefined;
@@ -579,7 +577,7 @@ export class UnikernelDebugSession extends DebugSession {
   /** The restarted guest reached its entry: resets are crashes again; go on (or stop, if asked). */
   private async afterRestartEntry(threadId: number): Promise<void> {
     this.restartGuard = undefined;
-    await this.qemu?.qmp?.execute('set-action', { reboot: 'shutdown' }).catch(() => undefined);
+    await this.qemu?.qmp?.setRebootAction('shutdown').catch(() => undefined);
     const gdb = this.gdb;
     if (!gdb) return;
     if (this.stopAtGuard) {
@@ -614,7 +612,7 @@ export class UnikernelDebugSession extends DebugSession {
     } else if (this.isAttach && terminate && this.gdb?.isAlive) {
       try {
         if (this.runState === 'running') await this.stopSilently();
-        await mi.cliCommand(this.gdb, 'kill', 3_000);
+        await mi.killTarget(this.gdb, 3_000);
       } catch {
         /* the stub may already be gone */
       }
@@ -629,7 +627,7 @@ export class UnikernelDebugSession extends DebugSession {
       try {
         if (this.gdb?.isAlive) {
           if (this.runState === 'running') await this.stopSilently();
-          await mi.cliCommand(this.gdb, 'kill', 3_000);
+          await mi.killTarget(this.gdb, 3_000);
         }
       } catch {
         /* gone already */
@@ -983,7 +981,7 @@ export class UnikernelDebugSession extends DebugSession {
     const cause = typeof shutdown?.data.reason === 'string' ? shutdown.data.reason : undefined;
     if (cause !== 'guest-reset') {
       this.pendingReason = undefined;
-      await qmp.execute('quit').catch(() => undefined);
+      await qmp.quit().catch(() => undefined);
       return;
     }
     this.frames.clear();
@@ -1002,7 +1000,7 @@ export class UnikernelDebugSession extends DebugSession {
     };
     this.sendCrashEvent(report);
     if (!this.exceptionFilters?.has('crash')) {
-      await qmp.execute('quit').catch(() => undefined);
+      await qmp.quit().catch(() => undefined);
       return;
     }
     this.pendingReason = undefined;
@@ -1352,7 +1350,7 @@ export class UnikernelDebugSession extends DebugSession {
   /** In a replay, forward execution stops at the end of the recording instead of running off it. */
   private async armEndOfRecording(): Promise<void> {
     const r = this.recording;
-    if (r?.mode === 'replay' && r.end !== undefined) await this.qemu?.qmp?.execute('replay-break', { icount: r.end }).catch(() => undefined);
+    if (r?.mode === 'replay' && r.end !== undefined) await this.qemu?.qmp?.replayBreak(r.end).catch(() => undefined);
   }
 
   protected override async pauseRequest(response: DebugProtocol.PauseResponse): Promise<void> {
@@ -1509,8 +1507,7 @@ export class UnikernelDebugSession extends DebugSession {
           args.breakpoints.map((bp) => {
             const { expression, at } = JSON.parse(bp.dataId) as { expression: string; at?: FrameContext };
             // A local is watched in its own frame; gdb then scopes the watchpoint to that frame.
-            const where = at ? `--thread ${at.threadId} --frame ${at.level} ` : '';
-            return mi.breakWatch(gdb, expression, bp.accessType ?? 'write', where);
+            return mi.breakWatch(gdb, expression, bp.accessType ?? 'write', at);
           }),
         );
       });

@@ -1,6 +1,6 @@
 /**
  * Typed wrappers for the MI commands the adapter uses, one function per command, so that MI syntax
- * lives here and nowhere else.
+ * (and the few gdb CLI commands that have no MI form) lives here and nowhere else.
  */
 import type { Gdb, MiResult } from './gdb';
 import { miQuote } from './quote';
@@ -40,6 +40,32 @@ export function targetSelectRemote(gdb: Gdb, target: string): Promise<MiResult> 
 
 export function targetDetach(gdb: Gdb): Promise<MiResult> {
   return gdb.send('-target-detach', 5_000);
+}
+
+/** Leaves the target without resuming or killing it (its QEMU is about to be replaced). */
+export function targetDisconnect(gdb: Gdb): Promise<MiResult> {
+  return gdb.send('-target-disconnect');
+}
+
+/** Kills the target (an attached guest the user chose to end). */
+export function killTarget(gdb: Gdb, timeoutMs?: number): Promise<MiResult> {
+  return cliCommand(gdb, 'kill', timeoutMs);
+}
+
+/** Where gdb resolves relative paths (the launch's cwd). */
+export function environmentCd(gdb: Gdb, directory: string): Promise<MiResult> {
+  return gdb.send(`-environment-cd ${miQuote(directory)}`);
+}
+
+/** A command for the remote stub's monitor (QEMU's human monitor). */
+export function monitor(gdb: Gdb, command: string, timeoutMs?: number): Promise<MiResult> {
+  return cliCommand(gdb, `monitor ${command}`, timeoutMs);
+}
+
+/** The machine changed behind gdb's back (a reset): registers and memory it cached are stale. */
+export async function flushCaches(gdb: Gdb): Promise<void> {
+  await cliCommand(gdb, 'maintenance flush register-cache');
+  await cliCommand(gdb, 'maintenance flush dcache').catch(() => undefined);
 }
 
 export function gdbSet(gdb: Gdb, variable: string, value: string): Promise<MiResult> {
@@ -120,6 +146,11 @@ export async function breakDelete(gdb: Gdb, numbers: string[]): Promise<void> {
   if (numbers.length > 0) await gdb.send(`-break-delete ${numbers.join(' ')}`);
 }
 
+/** Turns every breakpoint off (`false`) or on again (`true`), keeping them. */
+export async function breakEnableAll(gdb: Gdb, enabled: boolean): Promise<void> {
+  await gdb.send(enabled ? '-break-enable' : '-break-disable');
+}
+
 // ---- execution ----------------------------------------------------------------------------------
 
 const threadOpt = (threadId: number | undefined): string => (threadId === undefined ? '' : ` --thread ${threadId}`);
@@ -136,6 +167,29 @@ export const execStep = (gdb: Gdb, threadId?: number, instruction = false, rever
 export const execFinish = (gdb: Gdb, threadId?: number, reverse = false): Promise<MiResult> =>
   gdb.send(`-exec-finish${threadOpt(threadId)}${rev(reverse)}`);
 export const execInterrupt = (gdb: Gdb): Promise<MiResult> => gdb.send('-exec-interrupt --all', 5_000);
+
+/** The fields of a `*stopped` record the adapter decides by. */
+export interface MiStop {
+  /** gdb's reason (`breakpoint-hit`, `end-stepping-range`, `signal-received`, `exited-normally`, …); empty when it gave none. */
+  reason: string;
+  threadId: number;
+  /** The breakpoint hit, for `breakpoint-hit`. */
+  breakpoint?: string;
+  /** The signal, for `signal-received` (`SIGINT`, `SIGTRAP`, `SIGQUIT`, …). */
+  signal?: string;
+  /** The pc, as gdb wrote it. */
+  pc?: string;
+}
+
+export function stopOf(results: MiTuple): MiStop {
+  return {
+    reason: str(results.reason) ?? '',
+    threadId: int(results['thread-id']) || 1,
+    breakpoint: str(results.bkptno),
+    signal: str(results['signal-name']),
+    pc: str(tuple(results.frame)?.addr),
+  };
+}
 
 // ---- symbols and sources ------------------------------------------------------------------------
 
@@ -239,11 +293,6 @@ export async function threadInfo(gdb: Gdb): Promise<{ threads: MiThread[]; curre
   return { threads, currentThreadId: int(r.results['current-thread-id']) };
 }
 
-export async function stackInfoDepth(gdb: Gdb, threadId: number, maxDepth?: number): Promise<number> {
-  const r = await gdb.send(`-stack-info-depth --thread ${threadId}${maxDepth ? ` ${maxDepth}` : ''}`);
-  return int(r.results.depth) ?? 0;
-}
-
 export async function stackListFrames(gdb: Gdb, threadId: number, low: number, high: number): Promise<MiFrame[]> {
   const r = await gdb.send(`-stack-list-frames --thread ${threadId} ${low} ${high}`);
   return list(r.results.stack).map((f) => toFrame(tuple(f) ?? {}));
@@ -298,16 +347,6 @@ export async function varCreate(gdb: Gdb, expression: string, at?: FrameContext,
 export async function varListChildren(gdb: Gdb, name: string): Promise<VarObject[]> {
   const r = await gdb.send(`-var-list-children --all-values ${miQuote(name)}`);
   return list(r.results.children).map((c) => toVarObject(tuple(c) ?? {}));
-}
-
-export async function varInfoPathExpression(gdb: Gdb, name: string): Promise<string | undefined> {
-  const r = await gdb.send(`-var-info-path-expression ${miQuote(name)}`);
-  return str(r.results.path_expr);
-}
-
-export async function varAssign(gdb: Gdb, name: string, expression: string): Promise<string> {
-  const r = await gdb.send(`-var-assign ${miQuote(name)} ${miQuote(expression)}`);
-  return str(r.results.value) ?? '';
 }
 
 export async function varDelete(gdb: Gdb, name: string): Promise<void> {
@@ -405,9 +444,10 @@ export async function dataDisassemble(gdb: Gdb, start: bigint, end: bigint): Pro
 
 // ---- watchpoints --------------------------------------------------------------------------------
 
-export async function breakWatch(gdb: Gdb, expression: string, access: 'read' | 'write' | 'readWrite', context = ''): Promise<string> {
+/** A watchpoint; with `at`, in that frame (a local is watched in its own scope). */
+export async function breakWatch(gdb: Gdb, expression: string, access: 'read' | 'write' | 'readWrite', at?: FrameContext): Promise<string> {
   const flag = access === 'read' ? '-r ' : access === 'readWrite' ? '-a ' : '';
-  const r = await gdb.send(`-break-watch ${context}${flag}${miQuote(expression)}`);
+  const r = await gdb.send(`-break-watch ${ctx(at)}${flag}${miQuote(expression)}`);
   const wpt = tuple(r.results.wpt) ?? tuple(r.results['hw-rwpt']) ?? tuple(r.results['hw-awpt']) ?? {};
   return str(wpt.number) ?? '';
 }

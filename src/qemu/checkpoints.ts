@@ -24,8 +24,7 @@ export function checkpointPlan(end: number, maxCheckpoints: number): number[] {
 
 /** Saves a checkpoint of the stopped replay, named for its instruction count. */
 export async function saveCheckpoint(qmp: QmpClient, icount: number, timeoutMs = 30_000): Promise<void> {
-  const out = await qmp.execute('human-monitor-command', { 'command-line': `savevm rr-${icount}` }, timeoutMs);
   // HMP reports failures as text, not as a QMP error.
-  const text = typeof out === 'string' ? out.trim() : '';
+  const text = (await qmp.humanMonitorCommand(`savevm rr-${icount}`, timeoutMs)).trim();
   if (/error/i.test(text)) throw new Error(`QEMU could not save a replay checkpoint: ${text}`);
 }

@@ -244,7 +244,7 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
     if (!qmp || !this.isAlive || address + BigInt(size) > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
     const file = join(this.privateDir, `memsave-${this.memsaves++}.bin`);
     try {
-      await qmp.execute('memsave', { val: Number(address), size, filename: file, 'cpu-index': cpuIndex }, 30_000);
+      await qmp.memsave(Number(address), size, file, cpuIndex, 30_000);
       return await readFile(file);
     } catch {
       return undefined;

@@ -18,7 +18,7 @@ export function watchLiveness(qmp: QmpClient, opts: LivenessOptions): () => void
   let timer: NodeJS.Timeout | undefined;
   const tick = (): void => {
     timer = undefined;
-    qmp.execute('query-status', undefined, opts.timeoutMs).then(
+    qmp.queryStatus(opts.timeoutMs).then(
       () => {
         if (!stopped) timer = setTimeout(tick, opts.everyMs);
       },

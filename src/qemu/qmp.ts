@@ -1,6 +1,7 @@
 /**
- * A small QMP (QEMU Machine Protocol) client: commands matched to answers by id, events as they
- * come. It tells what gdb cannot: whether a stopped machine reset (a triple fault) or powered off.
+ * A small QMP (QEMU Machine Protocol) client: one typed method per command the debugger uses,
+ * answers matched by id, events as they come. It tells what gdb cannot: whether a stopped machine
+ * reset (a triple fault) or powered off, and where a record/replay run is.
  */
 import { EventEmitter } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
@@ -21,6 +22,21 @@ interface Pending {
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
 }
+
+/** `query-status`: QEMU's run state (`running`, `paused`, `debug` when gdb stopped it, …). */
+export interface QmpStatus {
+  status: string;
+  running: boolean;
+}
+
+/** `query-replay`: the record/replay mode and the instruction count the run is at. */
+export interface QmpReplay {
+  mode: 'none' | 'record' | 'replay';
+  icount: number;
+}
+
+/** What the machine does when the guest resets: a real reset, or a shutdown (which our machines turn into a pause). */
+export type RebootAction = 'reset' | 'shutdown';
 
 export class QmpError extends Error {
   constructor(message: string) {
@@ -74,7 +90,51 @@ export class QmpClient extends EventEmitter<QmpEvents> {
     });
   }
 
-  execute(command: string, args?: Record<string, unknown>, timeoutMs = 5_000): Promise<unknown> {
+  async queryStatus(timeoutMs?: number): Promise<QmpStatus> {
+    const r = (await this.execute('query-status', undefined, timeoutMs)) as Partial<QmpStatus> | undefined;
+    return { status: String(r?.status ?? ''), running: r?.running === true };
+  }
+
+  async queryReplay(): Promise<QmpReplay> {
+    const r = (await this.execute('query-replay')) as { mode?: string; icount?: number } | undefined;
+    const mode = r?.mode === 'record' || r?.mode === 'replay' ? r.mode : 'none';
+    return { mode, icount: typeof r?.icount === 'number' ? r.icount : 0 };
+  }
+
+  /** In a replay: stop when the run reaches instruction `icount`. */
+  async replayBreak(icount: number): Promise<void> {
+    await this.execute('replay-break', { icount });
+  }
+
+  /** Resumes a machine started paused (-S) that no gdb runs. */
+  async cont(): Promise<void> {
+    await this.execute('cont');
+  }
+
+  async quit(): Promise<void> {
+    await this.execute('quit');
+  }
+
+  async systemReset(): Promise<void> {
+    await this.execute('system_reset');
+  }
+
+  async setRebootAction(action: RebootAction): Promise<void> {
+    await this.execute('set-action', { reboot: action });
+  }
+
+  /** A human monitor command line; HMP answers (and reports failures) as text. */
+  async humanMonitorCommand(commandLine: string, timeoutMs?: number): Promise<string> {
+    const out = await this.execute('human-monitor-command', { 'command-line': commandLine }, timeoutMs);
+    return typeof out === 'string' ? out : '';
+  }
+
+  /** Writes `size` bytes of guest virtual memory at `address` (as vCPU `cpuIndex` sees it) into `filename`. */
+  async memsave(address: number, size: number, filename: string, cpuIndex: number, timeoutMs?: number): Promise<void> {
+    await this.execute('memsave', { val: address, size, filename, 'cpu-index': cpuIndex }, timeoutMs);
+  }
+
+  private execute(command: string, args?: Record<string, unknown>, timeoutMs = 5_000): Promise<unknown> {
     if (this.closed) return Promise.reject(new QmpError('QEMU closed its QMP socket.'));
     const id = String(this.nextId++);
     return new Promise((resolve, reject) => {
