@@ -3,8 +3,12 @@
  * requests are answered in between, unreadable ranges are reported as such, and very large reads
  * can bypass gdb's hex-encoded remote protocol through a faster path (QEMU's memsave).
  */
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Gdb } from '../mi/gdb';
 import * as mi from '../mi/commands';
+import { disassemble } from './disassembly';
+import type { GdbHost } from './gdbHost';
+import type { SourcePaths } from './sourcePaths';
 
 /** One gdb read: large enough to amortise a round trip, small enough to keep gdb responsive. */
 const CHUNK = 64 * 1024;
@@ -89,4 +93,53 @@ export function parseMemoryReference(ref: string, offset = 0): bigint {
   if (base === undefined) throw new Error(`"${ref}" is not a memory address.`);
   const at = base + BigInt(offset);
   return at < 0n ? 0n : at;
+}
+
+/**
+ * The memory and disassembly views: reads (from QEMU directly when it can serve them, see
+ * `fastRead`), writes, and instructions around an address, with requests VS Code cancels noticed
+ * between chunks.
+ */
+export class GuestMemory {
+  /** Requests VS Code cancelled (long reads look here between chunks). */
+  private readonly cancelled = new Set<number>();
+
+  constructor(
+    private readonly host: GdbHost,
+    private readonly sources: SourcePaths,
+    private readonly opts: { fastRead: () => FastRead | undefined; written: () => void },
+  ) {}
+
+  async read(args: DebugProtocol.ReadMemoryArguments, seq: number | undefined): Promise<DebugProtocol.ReadMemoryResponse['body']> {
+    try {
+      const gdb = this.host.require();
+      const address = parseMemoryReference(args.memoryReference, args.offset);
+      const r = await readMemory(gdb, address, args.count, {
+        fastRead: this.opts.fastRead(),
+        cancelled: () => seq !== undefined && this.cancelled.has(seq),
+      });
+      return { address: `0x${r.address.toString(16)}`, data: r.data.toString('base64'), unreadableBytes: r.unreadableBytes || undefined };
+    } finally {
+      if (seq !== undefined) this.cancelled.delete(seq);
+    }
+  }
+
+  /** Writes guest memory; returns the address written and the number of bytes. */
+  async write(args: DebugProtocol.WriteMemoryArguments): Promise<{ address: string; bytesWritten: number }> {
+    const gdb = this.host.require();
+    const address = parseMemoryReference(args.memoryReference, args.offset);
+    const bytesWritten = await writeMemory(gdb, address, Buffer.from(args.data, 'base64'));
+    this.opts.written();
+    return { address: `0x${address.toString(16)}`, bytesWritten };
+  }
+
+  disassemble(args: DebugProtocol.DisassembleArguments): Promise<DebugProtocol.DisassembledInstruction[]> {
+    const gdb = this.host.require();
+    const base = parseMemoryReference(args.memoryReference, args.offset);
+    return disassemble(gdb, base, args.instructionOffset ?? 0, args.instructionCount, (name) => this.sources.display(name));
+  }
+
+  cancel(requestId: number | undefined): void {
+    if (requestId !== undefined) this.cancelled.add(requestId);
+  }
 }

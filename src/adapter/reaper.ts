@@ -8,7 +8,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
-export class Reaper {
+/** What the parts that start processes tell the reaper. */
+export interface ProcessGuard {
+  /** From now on, `pid`'s process group dies when the adapter does. */
+  guard(pid: number): void;
+  /** `pid` ended normally; forget it (its number may be reused). */
+  release(pid: number): void;
+  /** A directory to remove if the adapter dies before it could. */
+  guardDir(path: string): void;
+  releaseDir(path: string): void;
+}
+
+export class Reaper implements ProcessGuard {
   /** Every guarded pid in this process, for the adapter's own signal handlers. */
   private static readonly live = new Set<number>();
   private static readonly liveDirs = new Set<string>();
@@ -38,19 +49,16 @@ export class Reaper {
     return new Reaper(child);
   }
 
-  /** From now on, `pid`'s process group dies when the adapter does. */
   guard(pid: number): void {
     Reaper.live.add(pid);
     this.send(`+${pid}`);
   }
 
-  /** `pid` ended normally; forget it (its number may be reused). */
   release(pid: number): void {
     Reaper.live.delete(pid);
     this.send(`-${pid}`);
   }
 
-  /** A directory to remove if the adapter dies before it could. */
   guardDir(path: string): void {
     Reaper.liveDirs.add(path);
     this.send(`d${path}`);

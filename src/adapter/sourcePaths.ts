@@ -28,19 +28,27 @@ function clean(path: string): string {
 }
 
 export class SourcePaths {
-  private readonly mappings: { from: string; to: string }[];
-  private readonly roots: string[];
+  private mappings: { from: string; to: string }[] = [];
+  private roots: string[] = [];
   private readonly resolved = new Map<string, string | null>();
   private readonly isFileCache = new Map<string, boolean>();
   /** Local path → gdb's name, for every name resolved so far. */
   private readonly toGdbName = new Map<string, string>();
 
   constructor(options: SourcePathsOptions) {
+    this.configure(options);
+  }
+
+  /** The launch's own `sourceMap` and `cwd` (what was resolved before is forgotten). */
+  configure(options: SourcePathsOptions): void {
     this.mappings = Object.entries(options.sourceMap ?? {})
       .map(([from, to]) => ({ from: clean(from), to: resolve(to) }))
       // The most specific prefix wins.
       .sort((a, b) => b.from.length - a.from.length);
     this.roots = [...new Set([...this.mappings.map((m) => m.to), ...options.roots.map((r) => resolve(r))])];
+    this.resolved.clear();
+    this.isFileCache.clear();
+    this.toGdbName.clear();
   }
 
   /** The local file gdb's name stands for, or undefined when none exists here. */
@@ -58,6 +66,11 @@ export class SourcePaths {
   /** The path to show for gdb's name: the local file when there is one, else gdb's own name. */
   display(name: SourceFileName): string {
     return this.toLocal(name) ?? name.fullname ?? name.file;
+  }
+
+  /** The path to show for a frame, breakpoint or instruction gdb placed in a file; undefined when it names none. */
+  displayFrame(f: { file?: string; fullname?: string }): string | undefined {
+    return f.file || f.fullname ? this.display({ file: f.file ?? f.fullname ?? '', fullname: f.fullname }) : undefined;
   }
 
   /**

@@ -1,14 +1,18 @@
 /**
- * What the Variables, Watch and hover views show: locals from the stop, lazy children through gdb
- * variable objects, registers in groups, and the small extras a person expects (strings for char
- * arrays, addresses for the memory view, hex on request). Everything here lives until the guest runs.
+ * What the Variables, Watch and hover views show: the scopes of a frame, locals from the stop, lazy
+ * children through gdb variable objects, registers in groups, and the small extras a person expects
+ * (strings for char arrays, addresses for the memory view, hex on request); values can be changed.
+ * Everything here lives until the guest runs; the variable objects of a past stop are deleted then.
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Gdb } from '../mi/gdb';
 import * as mi from '../mi/commands';
 import type { FrameContext } from '../mi/commands';
+import type { GdbHost } from './gdbHost';
 import { addressIn } from './memory';
 import { decodeEflags, groupRegisters } from './registers';
+import type { RunControl } from './runControl';
+import type { FrameRef } from './stack';
 import { RefTable, aggregatePlaceholder, childExpression, isExpandableType, type VarContainer } from './variables';
 
 const CHAR_ARRAY = /^(const\s+)?(unsigned\s+|signed\s+)?char\s*\[\d+\]$/;
@@ -28,37 +32,113 @@ export function hexValue(value: string, type: string | undefined): string {
 
 export class VariablesView {
   /** What each variablesReference stands for. */
-  readonly refs = new RefTable<VarContainer>();
+  private readonly refs = new RefTable<VarContainer>();
   /** The expression behind each variable shown, by `<variablesReference>:<name>` (data breakpoints, setVariable). */
   private readonly childNames = new Map<string, string>();
   private varobjs: string[] = [];
   private nextVarobj = 1;
   private registerNames: string[] | undefined;
   private readonly registerCache = new Map<string, Promise<Map<string, string>>>();
+  /** Frame 0's locals, asked for when the stop was shown. */
+  private readonly prefetched = new Map<string, Promise<mi.MiVariable[]>>();
+  private stale: string[] = [];
 
-  /** `cachedLocals` answers from what the stop prefetched, when it has it. */
-  constructor(private readonly cachedLocals: (at: FrameContext) => Promise<mi.MiVariable[]> | undefined) {}
+  constructor(
+    private readonly host: GdbHost,
+    run: RunControl,
+  ) {
+    // The variable objects of the last stop are deleted once the command that runs the guest is
+    // sent, so that deleting them never delays a step.
+    run.on('resuming', () => {
+      this.stale.push(...this.reset());
+    });
+    run.on('resumed', () => {
+      this.drop(this.stale);
+      this.stale = [];
+    });
+  }
 
-  /** The guest runs: every reference is stale. Returns the variable objects to delete. */
-  reset(): string[] {
-    const stale = this.varobjs;
-    this.varobjs = [];
-    this.refs.clear();
-    this.childNames.clear();
-    this.registerCache.clear();
-    return stale;
+  /** A stop is shown: frame 0's locals are asked for now (VS Code asks for them next). */
+  prefetch(threadId: number): void {
+    const gdb = this.host.gdb;
+    this.prefetched.clear();
+    if (!gdb) return;
+    const locals = mi.stackListVariables(gdb, { threadId, level: 0 });
+    locals.catch(() => undefined);
+    this.prefetched.set(`${threadId}:0`, locals);
+  }
+
+  /** The references of the last stop are void; its variable objects go. */
+  forget(): void {
+    this.drop(this.reset());
   }
 
   /** Registers or memory were written: values shown so far may be stale. */
-  invalidateValues(): void {
+  invalidate(): void {
     this.registerCache.clear();
+    this.prefetched.clear();
   }
 
-  expressionOf(ref: number, name: string): string | undefined {
-    return this.childNames.get(`${ref}:${name}`);
+  /** The scopes of a frame: locals and registers; a rebuilt frame has its saved trap frame. */
+  scopes(at: FrameRef | undefined): DebugProtocol.Scope[] {
+    if (!at) return [];
+    if (at.synthetic) {
+      // gdb cannot select a rebuilt frame; what is known of it is the saved trap frame.
+      return at.trapFrame
+        ? [{ name: 'Trap frame', presentationHint: 'registers', variablesReference: this.refs.add({ kind: 'expression', at, expression: `*${at.trapFrame}` }), expensive: false }]
+        : [];
+    }
+    return [
+      { name: 'Locals', presentationHint: 'locals', variablesReference: this.refs.add({ kind: 'locals', at }), expensive: false },
+      { name: 'Registers', presentationHint: 'registers', variablesReference: this.refs.add({ kind: 'registers', at }), expensive: true },
+    ];
   }
 
-  async variables(gdb: Gdb, args: DebugProtocol.VariablesArguments): Promise<DebugProtocol.Variable[]> {
+  /** What a data breakpoint on a variable shown (or on an expression) watches, and in which frame. */
+  watchable(variablesReference: number | undefined, name: string): { expression: string; at?: FrameContext } | undefined {
+    const c = variablesReference ? this.refs.get(variablesReference) : undefined;
+    const expression = c ? this.childNames.get(`${variablesReference}:${name}`) : name;
+    return expression ? { expression, at: c?.at } : undefined;
+  }
+
+  /** Sets a variable, register or member shown under `variablesReference`; returns its new value. */
+  async setVariable(args: DebugProtocol.SetVariableArguments): Promise<string> {
+    const gdb = this.host.require();
+    const c = this.refs.get(args.variablesReference);
+    let expr: string;
+    if (c?.kind === 'locals') expr = args.name;
+    else if (c?.kind === 'registers' || c?.kind === 'registerGroup') expr = `$${args.name}`;
+    else if (c && (c.kind === 'varobj' || c.kind === 'expression')) {
+      const parent = c.kind === 'varobj' ? c.evaluateName : c.expression;
+      if (parent === undefined) throw new Error('This value cannot be changed.');
+      expr = this.childNames.get(`${args.variablesReference}:${args.name}`) ?? args.name;
+    } else {
+      throw new Error('This variable is no longer available.');
+    }
+    const at = c.at;
+    let value = await mi.dataEvaluateExpression(gdb, `${expr} = ${args.value}`, at);
+    this.invalidate();
+    if (expr === '$eflags') value = decodeEflags(await mi.dataEvaluateExpression(gdb, '/x $eflags', at).catch(() => value));
+    return args.format?.hex ? hexValue(value, undefined) : value;
+  }
+
+  /** Watch and hover: scalars take one command; what can be expanded gets a variable object. */
+  async evaluate(expression: string, at: FrameContext | undefined, hex: boolean): Promise<DebugProtocol.EvaluateResponse['body']> {
+    const gdb = this.host.require();
+    const plain = await mi.dataEvaluateExpression(gdb, expression, at);
+    if (!/^[{([]/.test(plain) && !/^0x[0-9a-f]+\b/i.test(plain)) {
+      return { result: hex ? hexValue(plain, undefined) : plain, variablesReference: 0 };
+    }
+    const vo = await this.createVarobj(gdb, expression, at);
+    let result = vo.value ?? aggregatePlaceholder(vo.type);
+    if (hex && vo.numchild === 0) result = await mi.varSetFormat(gdb, vo.name, 'hexadecimal').catch(() => result);
+    const ref = vo.numchild > 0 ? this.refs.add({ kind: 'varobj', name: vo.name, evaluateName: expression, at, type: vo.type }) : 0;
+    const [decorated] = await this.decorate(gdb, [{ name: expression, value: result, type: vo.type, evaluateName: expression, variablesReference: ref }], at);
+    return { result: decorated?.value ?? result, type: vo.type, variablesReference: ref, memoryReference: decorated?.memoryReference };
+  }
+
+  async variables(args: DebugProtocol.VariablesArguments): Promise<DebugProtocol.Variable[]> {
+    const gdb = this.host.require();
     const c = this.refs.get(args.variablesReference);
     let variables: DebugProtocol.Variable[] = [];
     if (c?.kind === 'locals') variables = await this.localVariables(gdb, c.at);
@@ -83,25 +163,11 @@ export class VariablesView {
     return variables;
   }
 
-  /** Watch and hover: scalars take one command; what can be expanded gets a variable object. */
-  async evaluate(gdb: Gdb, expression: string, at: FrameContext | undefined, hex: boolean): Promise<DebugProtocol.EvaluateResponse['body']> {
-    const plain = await mi.dataEvaluateExpression(gdb, expression, at);
-    if (!/^[{([]/.test(plain) && !/^0x[0-9a-f]+\b/i.test(plain)) {
-      return { result: hex ? hexValue(plain, undefined) : plain, variablesReference: 0 };
-    }
-    const vo = await this.createVarobj(gdb, expression, at);
-    let result = vo.value ?? aggregatePlaceholder(vo.type);
-    if (hex && vo.numchild === 0) result = await mi.varSetFormat(gdb, vo.name, 'hexadecimal').catch(() => result);
-    const ref = vo.numchild > 0 ? this.refs.add({ kind: 'varobj', name: vo.name, evaluateName: expression, at, type: vo.type }) : 0;
-    const [decorated] = await this.decorate(gdb, [{ name: expression, value: result, type: vo.type, evaluateName: expression, variablesReference: ref }], at);
-    return { result: decorated?.value ?? result, type: vo.type, variablesReference: ref, memoryReference: decorated?.memoryReference };
-  }
-
   /**
    * What one more (pipelined) look at each variable gives: character arrays as strings, the way gdb
    * prints them, and the address of aggregates for the memory view. Pointers carry their address already.
    */
-  async decorate(
+  private async decorate(
     gdb: Gdb,
     vars: DebugProtocol.Variable[],
     at: FrameContext | undefined,
@@ -129,7 +195,7 @@ export class VariablesView {
   }
 
   private async localVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
-    const locals = await (this.cachedLocals(at) ?? mi.stackListVariables(gdb, at));
+    const locals = await (this.prefetched.get(`${at.threadId}:${at.level}`) ?? mi.stackListVariables(gdb, at));
     return this.decorate(gdb, locals.map((v) => ({
       name: v.name,
       value: v.value ?? aggregatePlaceholder(v.type),
@@ -140,7 +206,24 @@ export class VariablesView {
     })), at);
   }
 
-  async createVarobj(gdb: Gdb, expression: string, at: FrameContext | undefined, name?: string): Promise<mi.VarObject> {
+  /** Every reference is stale; returns the variable objects to delete. */
+  private reset(): string[] {
+    const stale = this.varobjs;
+    this.varobjs = [];
+    this.refs.clear();
+    this.childNames.clear();
+    this.registerCache.clear();
+    this.prefetched.clear();
+    return stale;
+  }
+
+  /** Deletes variable objects of a past stop; not awaited, so that it never delays what comes next. */
+  private drop(names: string[]): void {
+    const gdb = this.host.gdb;
+    if (gdb) for (const name of names) mi.varDelete(gdb, name).catch(() => undefined);
+  }
+
+  private async createVarobj(gdb: Gdb, expression: string, at: FrameContext | undefined, name?: string): Promise<mi.VarObject> {
     const vo = await mi.varCreate(gdb, expression, at, name);
     this.varobjs.push(vo.name);
     return vo;
