@@ -28,6 +28,8 @@ export interface ReplayStarted {
   end: number;
   checkpoints: number;
   ms: number;
+  /** What the user is told. */
+  text: string;
 }
 
 /** Step Back, Reverse Step Into, Reverse Step Out, Reverse Continue. */
@@ -65,7 +67,12 @@ export class Replay extends EventEmitter<ReplayEvents> {
     const started = Date.now();
     const { end, checkpoints } = await this.run.ignoringStops(() => this.replayToHere(gdb));
     this.watchLiveness();
-    return { end, checkpoints, ms: Date.now() - started };
+    const ms = Date.now() - started;
+    const saved = checkpoints ? `, ${checkpoints} checkpoint${checkpoints === 1 ? '' : 's'}` : '';
+    const text =
+      `Replaying the recording (${end} instructions${saved}) from here, switched in ${ms} ms: ` +
+      'Step Back and Reverse Continue go back in time; going forward stops at the end of the recording.\n';
+    return { end, checkpoints, ms, text };
   }
 
   /**

@@ -3,39 +3,23 @@
  * (README, "Architecture"); each part's event becomes a DAP event here. The parts never see this
  * class: they get what they need (the gdb host, run control, the guest) when they are made.
  */
-import {
-  CapabilitiesEvent,
-  ContinuedEvent,
-  DebugSession,
-  Event,
-  ExitedEvent,
-  InitializedEvent,
-  InvalidatedEvent,
-  MemoryEvent,
-  OutputEvent,
-  ProgressEndEvent,
-  ProgressStartEvent,
-  ProgressUpdateEvent,
-  StoppedEvent,
-  TerminatedEvent,
-} from '@vscode/debugadapter';
+import { CapabilitiesEvent, ContinuedEvent, DebugSession, Event, ExitedEvent, InitializedEvent, InvalidatedEvent, MemoryEvent, OutputEvent } from '@vscode/debugadapter';
+import { ProgressEndEvent, ProgressStartEvent, ProgressUpdateEvent, StoppedEvent, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { CrashReport } from '../crash/report';
-import { DEFAULT_MAX_CHECKPOINTS } from '../qemu/checkpoints';
 import { Breakpoints } from './breakpoints';
 import { CAPABILITIES } from './capabilities';
-import { validateAttach, validateLaunch, type AttachArguments, type LaunchArguments } from './config';
+import { validateAttach, validateLaunch } from './config';
 import { GuestConsole } from './console';
 import { Crashes } from './crashes';
 import { formatTrace } from './crashPaths';
+import { Debuggee } from './debuggee';
 import { errorText, timeoutScale } from './format';
 import { GdbHost } from './gdbHost';
-import { Guest } from './guest';
-import { planAttach, planLaunch, type LaunchPlan } from './launchPlan';
 import { GuestMemory } from './memory';
 import { Reaper, type ProcessGuard } from './reaper';
-import { Replay, type ReverseMove } from './replay';
-import { RunControl, type StopFacts } from './runControl';
+import type { Replay, ReverseMove } from './replay';
+import { RunControl } from './runControl';
 import { SourcePaths } from './sourcePaths';
 import { Stacks, VcpuThreads } from './stack';
 import type { Stop, StopReason } from './stops';
@@ -65,12 +49,7 @@ export class UnikernelDebugSession extends DebugSession {
   private readonly breakpoints: Breakpoints;
   private readonly crashes: Crashes;
   private readonly memory: GuestMemory;
-  /** A launched guest (none when attached). */
-  private guest: Guest | undefined;
-  /** A recorded launch's way back in time. */
-  private replay: Replay | undefined;
-  private args: LaunchArguments | AttachArguments | undefined;
-  private isAttach = false;
+  private readonly debuggee: Debuggee;
   private ending = false;
   private stopping: Promise<void> | undefined;
   /** The client shows progress bars (a long switch to a replay gets one). */
@@ -84,21 +63,29 @@ export class UnikernelDebugSession extends DebugSession {
     this.gdbHost = new GdbHost({ timeoutScale: scale, traceFile: process.env.UNIKERNEL_DEBUG_MI_TRACE || undefined, processes: this.processes });
     this.run = new RunControl(this.gdbHost, {
       timeoutScale: scale,
-      facts: () => this.stopFacts(),
-      shutdownCause: () => this.guest?.shutdownCause() ?? Promise.resolve(undefined),
+      facts: () => ({ ...this.breakpoints.stopFacts(), ...this.crashes.stopFacts(), ...this.debuggee.stopFacts() }),
+      shutdownCause: () => this.debuggee.guest?.shutdownCause() ?? Promise.resolve(undefined),
     });
     this.console = new GuestConsole({ output: (text) => this.output(text, 'stdout'), crash: (report) => this.onConsoleCrash(report) });
     this.variables = new VariablesView(this.gdbHost, this.run);
-    this.stack = new Stacks(new VcpuThreads(this.gdbHost, () => (this.guest?.mode === 'replay' ? ' · replay' : '')), this.run, this.sources);
+    this.stack = new Stacks(new VcpuThreads(this.gdbHost, () => (this.debuggee.guest?.mode === 'replay' ? ' · replay' : '')), this.run, this.sources);
     this.breakpoints = new Breakpoints(this.gdbHost, this.run, this.sources, this.variables);
     this.crashes = new Crashes(this.gdbHost, this.sources, this.console);
     this.memory = new GuestMemory(this.gdbHost, this.sources, {
-      fastRead: () => this.guest && ((address, count) => this.guest?.readMemory(address, count) ?? Promise.resolve(undefined)),
+      fastRead: () => this.debuggee.guest && ((address, count) => this.debuggee.guest?.readMemory(address, count) ?? Promise.resolve(undefined)),
       written: () => this.variables.invalidate(),
     });
+    const { gdbHost: host, run, console, crashes, breakpoints, sources, processes } = this;
+    this.debuggee = new Debuggee({ host, run, console, crashes, breakpoints, sources, processes, timeoutScale: scale });
     this.gdbHost.on('output', (text, category) => this.output(text, category));
     this.gdbHost.on('exit', (reason) => this.endWith(`${reason} The debug session ends.\n`));
     this.run.on('stop', (stop) => void this.onStop(stop).catch(() => undefined));
+    this.debuggee.on('exit', (end) => {
+      this.output(`${end.text}\n`, end.important ? 'important' : 'console');
+      this.sendEvent(new ExitedEvent(end.status));
+      void this.end();
+    });
+    this.debuggee.on('hung', () => this.endWith('The replay stopped answering (QEMU hung): the debug session ends. Start it again to replay afresh.\n'));
   }
 
   // ---- lifecycle --------------------------------------------------------------------------------
@@ -113,30 +100,11 @@ export class UnikernelDebugSession extends DebugSession {
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, raw: DebugProtocol.LaunchRequestArguments): Promise<void> {
     try {
-      const args = validateLaunch((raw ?? {}) as Record<string, unknown>);
-      this.configure(args);
-      if (args.consoleRateLimit) this.console.setRateLimit(args.consoleRateLimit);
-      const plan = await planLaunch(args, (text, category) => this.output(text, category));
-      this.crashes.configure(plan.profile.name, plan.symbols);
-      this.breakpoints.setEntryPoints({ symbols: plan.profile.entrySymbols, kernelEntry: plan.kernelEntry });
       this.reaper ??= Reaper.start();
-      const guest = this.makeGuest(plan, args);
-      if (args.noDebug) {
-        // Ctrl+F5: the guest runs once configuration is done; the console and crash trace still work.
-        await this.gdbHost.dropEarly();
-        await guest.start('live');
-      } else {
-        // QEMU and gdb start in parallel; gdb reads the symbols while QEMU comes up.
-        const [qemu, gdb] = await Promise.allSettled([guest.start(args.record ? 'record' : 'live'), this.gdbHost.start(args, plan.symbols, plan.guestBits)]);
-        if (qemu.status === 'rejected') throw qemu.reason;
-        if (gdb.status === 'rejected') throw gdb.reason;
-        await this.gdbHost.connect(guest.gdbSocket);
-        if (args.record) this.replay = this.makeReplay(guest, args);
-      }
-      this.run.connected();
+      const recorded = await this.debuggee.launch(validateLaunch((raw ?? {}) as Record<string, unknown>), (text, category) => this.output(text, category));
       this.sendResponse(response);
       // Step Back and Reverse Continue appear once VS Code knows this run is recorded.
-      if (this.replay) this.sendEvent(new CapabilitiesEvent({ supportsStepBack: true }));
+      if (recorded) this.sendEvent(new CapabilitiesEvent({ supportsStepBack: true }));
       this.sendEvent(new InitializedEvent());
     } catch (e) {
       await this.stopChildren();
@@ -146,16 +114,8 @@ export class UnikernelDebugSession extends DebugSession {
 
   protected override async attachRequest(response: DebugProtocol.AttachResponse, raw: DebugProtocol.AttachRequestArguments): Promise<void> {
     try {
-      const args = validateAttach((raw ?? {}) as Record<string, unknown>);
-      this.configure(args);
-      this.isAttach = true;
-      const { target } = await planAttach(args, (text, category) => this.output(text, category));
-      this.crashes.configure(undefined, args.symbols);
-      if (args.console) await this.console.open(args.console);
       this.reaper ??= Reaper.start();
-      await this.gdbHost.start(args, args.symbols);
-      await this.gdbHost.connect(target);
-      this.run.connected();
+      await this.debuggee.attach(validateAttach((raw ?? {}) as Record<string, unknown>), (text, category) => this.output(text, category));
       this.sendResponse(response);
       this.sendEvent(new InitializedEvent());
     } catch (e) {
@@ -165,71 +125,37 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   protected override async configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): Promise<void> {
-    this.run.configurationDone();
-    if (this.args && 'noDebug' in this.args && this.args.noDebug && this.guest) {
-      this.sendResponse(response);
-      this.run.state = 'running';
-      await this.guest.cont();
-      return;
-    }
-    if (!this.gdbHost.gdb) return this.fail(response, new Error('The session has no gdb.'));
     try {
-      if (!this.crashes.filtersChosen) await this.crashes.setFilters(undefined);
-      const stopAt = this.args?.stopAtEntry;
-      if (this.isAttach && stopAt === true) {
-        this.sendResponse(response);
-        this.showStop('entry', await this.gdbHost.currentThreadId());
-        return;
-      }
-      const entry = await this.breakpoints.entryLocation(stopAt);
-      if (entry) await this.breakpoints.insertEntry(entry);
+      const start = await this.debuggee.configurationDone();
       this.sendResponse(response);
-      await this.run.move('continue');
+      if ('entryStop' in start) this.showStop('entry', start.entryStop);
+      else await start.run();
     } catch (e) {
       this.fail(response, e);
     }
   }
 
-  /**
-   * Restart: the machine is reset in place (gdb stays, with every breakpoint) and runs to the first
-   * breakpoint again. A replay cannot be reset without leaving its recording: it ends, and a new
-   * recording of a fresh boot starts.
-   */
   protected override async restartRequest(response: DebugProtocol.RestartResponse): Promise<void> {
     try {
-      this.gdbHost.require();
-      await this.run.pauseSilently();
-      const entry = await this.breakpoints.entryLocation(this.args?.stopAtEntry);
-      const rerecorded = !!this.replay?.replaying;
-      let stopsAtGuard = false;
-      if (this.replay && rerecorded) {
-        await this.replay.recordAgain();
-        this.console.newRun();
-      } else {
-        stopsAtGuard = this.guest ? await this.guest.reset(entry) : (await this.gdbHost.resetByMonitor(), false);
-        this.console.flushCrashes();
-      }
-      this.crashes.forget();
-      if (entry && !stopsAtGuard) await this.breakpoints.insertEntry(entry);
+      const restarted = await this.debuggee.restart();
       this.sendResponse(response);
-      if (rerecorded) this.output('Restarted: the replay has ended, and a new recording of a fresh boot begins.\n', 'important');
-      else this.output('The guest was reset.\n', 'console');
-      await this.run.move('continue');
+      this.output(restarted.text, restarted.important ? 'important' : 'console');
+      await restarted.run();
     } catch (e) {
       this.fail(response, e);
     }
   }
 
   protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments | undefined): Promise<void> {
-    // Disconnect leaves an attached guest running (gdb's detach resumes it), unless asked to end it.
-    if (this.isAttach) await this.leaveAttached(args?.terminateDebuggee ?? false);
+    // Disconnect leaves an attached guest running, unless asked to end it.
+    await this.debuggee.leave(args?.terminateDebuggee ?? false);
     await this.stopChildren();
     this.sendResponse(response);
     this.shutdown();
   }
 
   protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
-    if (this.isAttach) await this.leaveAttached(true);
+    await this.debuggee.leave(true);
     this.sendResponse(response);
     await this.end();
   }
@@ -394,7 +320,7 @@ export class UnikernelDebugSession extends DebugSession {
       case 'machine-paused':
         return;
       case 'restart-entry':
-        await this.guest?.restarted();
+        await this.debuggee.guest?.restarted();
         return stop.show ? this.showStop('entry', stop.threadId) : this.run.continue();
       case 'crash-path': {
         const report = await this.crashes.atCrashPath(stop.path, stop.threadId);
@@ -404,10 +330,10 @@ export class UnikernelDebugSession extends DebugSession {
       case 'crash-continues':
         return this.run.continue();
       case 'reverse-line':
-        await this.replay?.finishLine(stop.pc);
+        await this.debuggee.replay?.finishLine(stop.pc);
         return this.showStop('step', stop.threadId);
       case 'reverse-watch':
-        await this.replay?.backOntoWrite(stop.threadId);
+        await this.debuggee.replay?.backOntoWrite(stop.threadId);
         return this.showStop('data breakpoint', stop.threadId);
       case 'logpoint':
         this.output(await this.breakpoints.logMessage(stop.message, stop.threadId), 'console');
@@ -415,10 +341,10 @@ export class UnikernelDebugSession extends DebugSession {
       case 'reset': {
         const report = await this.crashes.atReset(stop.threadId, stop.show);
         this.sendCrash(report);
-        return stop.show ? this.showStop('exception', stop.threadId, report.message) : this.guest?.quit();
+        return stop.show ? this.showStop('exception', stop.threadId, report.message) : this.debuggee.guest?.quit();
       }
       case 'power-off':
-        return this.guest?.quit();
+        return this.debuggee.guest?.quit();
       case 'console-crash':
         this.crashes.atConsoleCrash(stop.report, stop.threadId);
         this.showStop('exception', stop.threadId, `${stop.report.kind}: ${stop.report.message}`);
@@ -454,62 +380,16 @@ export class UnikernelDebugSession extends DebugSession {
     if (!stop || !(await this.run.interruptForCrash(report))) this.sendCrash(report);
   }
 
-  /** The guest is gone: its last console lines and crashes are read, then the session ends with its status. */
-  private async onGuestExit(reason: string, code: number | null): Promise<void> {
-    if (this.ending || !this.guest) return;
-    await this.console.end();
-    if (this.ending) return;
-    const end = this.guest.describeExit(reason, code, this.console.recentLines());
-    this.output(`${end.text}\n`, end.important ? 'important' : 'console');
-    this.sendEvent(new ExitedEvent(end.status));
-    await this.end();
-  }
-
   private sendCrash(report: CrashReport): void {
     this.sendEvent(new Event('unikernelCrash', { report, symbols: this.crashes.symbols }));
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
 
-  private configure(args: LaunchArguments | AttachArguments): void {
-    this.args = args;
-    this.sources.configure({ sourceMap: args.sourceMap, roots: [args.cwd ?? process.cwd()] });
-  }
-
-  private makeGuest(plan: LaunchPlan, args: LaunchArguments): Guest {
-    const guest = new Guest(
-      { machine: plan.machine, profile: plan.profile, kernelEntry: plan.kernelEntry, consoleLog: args.consoleLog, netdevs: plan.netdevs, processes: this.processes },
-      this.gdbHost,
-      this.run,
-    );
-    guest.on('console', (chunk) => this.console.push(chunk));
-    guest.on('exit', (reason, code) => void this.onGuestExit(reason, code));
-    this.guest = guest;
-    return guest;
-  }
-
-  private makeReplay(guest: Guest, args: LaunchArguments): Replay {
-    const replay = new Replay(guest, this.gdbHost, this.run, { maxCheckpoints: args.replayCheckpoints ?? DEFAULT_MAX_CHECKPOINTS, timeoutScale: timeoutScale() });
-    replay.on('hung', () => this.endWith('The replay stopped answering (QEMU hung): the debug session ends. Start it again to replay afresh.\n'));
-    return replay;
-  }
-
-  /** What the parts other than run control know when a stop arrives. */
-  private stopFacts(): StopFacts {
-    return {
-      ...this.breakpoints.stopFacts(),
-      ...this.crashes.stopFacts(),
-      restartGuard: this.guest?.restartGuard,
-      machine: !!this.guest?.qmp,
-      replay: this.guest?.mode === 'replay',
-    };
-  }
-
   /** Continue, Next, Step In, Step Out; going forward in a replay stops at the end of the recording. */
   private async go(response: DebugProtocol.Response, move: 'continue' | 'next' | 'stepIn' | 'stepOut', threadId: number | undefined, instruction: boolean, body?: unknown): Promise<void> {
     await this.answer(response, async () => {
-      this.gdbHost.require();
-      await this.replay?.beforeForward();
+      await this.debuggee.replay?.beforeForward();
       await this.run.move(move, threadId, instruction);
       return body;
     });
@@ -518,7 +398,7 @@ export class UnikernelDebugSession extends DebugSession {
   /** A reverse command; the first one turns the recorded run into its replay. `announce`: VS Code is told the guest runs. */
   private async reverse(response: DebugProtocol.Response, threadId: number, move: ReverseMove, announce = false): Promise<void> {
     try {
-      const replay = this.replay;
+      const replay = this.debuggee.replay;
       if (!replay) throw new Error('Going back needs a recorded run: launch with "record": true.');
       this.gdbHost.require();
       if (!replay.replaying) await this.switchToReplay(replay);
@@ -544,13 +424,7 @@ export class UnikernelDebugSession extends DebugSession {
     if (progress) this.sendEvent(new ProgressStartEvent(progress, 'Switching to the replay', 'running the recording to where you are'));
     replay.on('progress', onProgress);
     try {
-      const done = await replay.start();
-      const checkpoints = done.checkpoints ? `, ${done.checkpoints} checkpoint${done.checkpoints === 1 ? '' : 's'}` : '';
-      this.output(
-        `Replaying the recording (${done.end} instructions${checkpoints}) from here, switched in ${done.ms} ms: ` +
-          'Step Back and Reverse Continue go back in time; going forward stops at the end of the recording.\n',
-        'important',
-      );
+      this.output((await replay.start()).text, 'important');
     } catch (e) {
       // The recorded QEMU has been ended for the switch: without its replay there is nothing left to debug.
       this.endWith(`${errorText(e)} The debug session ends.\n`);
@@ -558,17 +432,6 @@ export class UnikernelDebugSession extends DebugSession {
     } finally {
       replay.off('progress', onProgress);
       if (progress) this.sendEvent(new ProgressEndEvent(progress));
-    }
-  }
-
-  /** An attached guest is left: detached (it runs on) or killed. */
-  private async leaveAttached(kill: boolean): Promise<void> {
-    if (!this.gdbHost.alive) return;
-    try {
-      await this.run.pauseSilently();
-      await this.gdbHost.leaveTarget(kill);
-    } catch {
-      /* the stub may already be gone */
     }
   }
 
@@ -594,9 +457,7 @@ export class UnikernelDebugSession extends DebugSession {
 
   private async teardown(): Promise<void> {
     this.ending = true;
-    this.run.ended();
-    this.replay?.dispose();
-    await Promise.all([this.gdbHost.dispose(), this.guest?.dispose()]);
+    await this.debuggee.dispose();
     this.reaper?.close();
     this.reaper = undefined;
     this.console.dispose();

@@ -9,6 +9,7 @@ import * as mi from '../mi/commands';
 import type { FrameContext, MiFrame } from '../mi/commands';
 import type { Symbolizer } from '../crash/symbolizer';
 import { trapFromVector, type CrashFrame } from '../crash/report';
+import { hexAddress } from './format';
 
 /** Where a trap handler keeps what the trap saved. */
 export interface TrapSource {
@@ -191,12 +192,4 @@ async function framePointerWalk(
   });
   const end = frames.findIndex((f, i) => i > 0 && !f.function);
   return end > 0 ? frames.slice(0, end) : frames;
-}
-
-function hexAddress(addr: string): string {
-  try {
-    return hex(BigInt(addr));
-  } catch {
-    return addr;
-  }
 }
