@@ -1,4 +1,6 @@
-// `unikernel-trace analyze`: read a log, find crashes, symbolize, print.
+/**
+ * `unikernel-trace analyze`: read a log, find crashes, symbolize, print.
+ */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';

@@ -1,4 +1,6 @@
-// Command-line parsing for `unikernel-trace`. Hand-written: three flags do not need a library.
+/**
+ * Command-line parsing for `unikernel-trace`. Hand-written: three flags do not need a library.
+ */
 
 export type Command =
   | { name: 'help' }

@@ -1,5 +1,7 @@
-// The human-readable report: what a person reading a CI log needs first (what
-// crashed, where), then registers and the backtrace.
+/**
+ * The human-readable report: what a person reading a CI log needs first (what
+ * crashed, where), then registers and the backtrace.
+ */
 import type { CrashFrame, CrashReport, SourceLocation } from '../crash/report';
 
 export interface Style {

@@ -1,4 +1,6 @@
-// Entry point of the `unikernel-trace` bin (bundled to dist/cli.js).
+/**
+ * Entry point of the `unikernel-trace` bin (bundled to dist/cli.js).
+ */
 import { main } from './run';
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,7 @@
-// `unikernel-trace` without the process around it: arguments and streams in,
-// exit status out, so tests can run it in-process.
+/**
+ * `unikernel-trace` without the process around it: arguments and streams in,
+ * exit status out, so tests can run it in-process.
+ */
 import { analyze, EXIT_ERROR, InputError, type Io } from './analyze';
 import { parseArgs, USAGE, UsageError } from './args';
 import { readVersion } from './version';

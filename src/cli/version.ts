@@ -1,5 +1,7 @@
-// The version comes from the package's own package.json, found at run time next
-// to the bundle (dist/cli.js) or the sources, so there is one place to bump it.
+/**
+ * The version comes from the package's own package.json, found at run time next
+ * to the bundle (dist/cli.js) or the sources, so there is one place to bump it.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 

@@ -1,7 +1,9 @@
-// Lines that start a new guest run. After one, a follow-up message (an exit
-// status, a halt) can no longer be explained by a crash from the previous run.
-// A platform's own banner also says whose run it is; a firmware line (a machine
-// reset) says nothing, so the run's platform is unknown until a banner follows.
+/**
+ * Lines that start a new guest run. After one, a follow-up message (an exit
+ * status, a halt) can no longer be explained by a crash from the previous run.
+ * A platform's own banner also says whose run it is; a firmware line (a machine
+ * reset) says nothing, so the run's platform is unknown until a banner follows.
+ */
 import type { Platform } from './report';
 
 const BOOT: ReadonlyArray<readonly [RegExp, Platform | undefined]> = [

@@ -1,5 +1,7 @@
-// Runs every platform's detector over the same lines and merges what they
-// find into one list of crash reports in log order, one report per crash.
+/**
+ * Runs every platform's detector over the same lines and merges what they
+ * find into one list of crash reports in log order, one report per crash.
+ */
 import { cleanLine } from './lineCleaner';
 import { bootMarker } from './bootMarkers';
 import type { CrashReport, Platform } from './report';

@@ -1,6 +1,8 @@
-// Reads a guest's serial console, live from a socket or from a saved file, and
-// hands out clean numbered lines. A guest blocks when nobody reads its serial
-// socket, so a live stream is always drained, never paused.
+/**
+ * Reads a guest's serial console, live from a socket or from a saved file, and
+ * hands out clean numbered lines. A guest blocks when nobody reads its serial
+ * socket, so a live stream is always drained, never paused.
+ */
 
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';

@@ -1,4 +1,6 @@
-// The live path: a console stream in, lines and crash reports out, as they happen.
+/**
+ * The live path: a console stream in, lines and crash reports out, as they happen.
+ */
 import type { Readable } from 'node:stream';
 import { ConsoleReader, type ConsoleReaderOptions } from './consoleReader';
 import { CrashCollector, type CrashCollectorOptions } from './collector';

@@ -1,3 +1,6 @@
+/**
+ * Finding a tool (llvm-symbolizer, addr2line) on the PATH the way a shell would.
+ */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 

@@ -1,4 +1,6 @@
-// The crash-trace collector: console reader, per-platform detectors, symbolizer.
+/**
+ * The crash-trace collector: console reader, per-platform detectors, symbolizer.
+ */
 export * from './report';
 export { ConsoleReader, type ConsoleLine, type ConsoleReaderOptions } from './consoleReader';
 export { LineSplitter, DEFAULT_MAX_LINE_BYTES, type LineSplitterOptions, type SplitLine } from './lineSplitter';

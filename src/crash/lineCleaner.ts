@@ -1,6 +1,8 @@
-// Turns a raw console line into the text a person would see: no escape
-// sequences, no control characters, no console prefixes. Every pattern is
-// anchored or bounded so cleaning stays linear in the line length.
+/**
+ * Turns a raw console line into the text a person would see: no escape
+ * sequences, no control characters, no console prefixes. Every pattern is
+ * anchored or bounded so cleaning stays linear in the line length.
+ */
 
 // CSI (ESC [ … final), OSC (ESC ] … BEL | ESC \), and two-byte ESC sequences; also 8-bit CSI.
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]|\x9b[0-?]*[ -/]*[@-~]/g;

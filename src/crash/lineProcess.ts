@@ -1,6 +1,8 @@
-// A long-lived helper process spoken to in lines: one request at a time, each
-// answered by lines on stdout, each with a deadline. Keeps one process per
-// image instead of one per address.
+/**
+ * A long-lived helper process spoken to in lines: one request at a time, each
+ * answered by lines on stdout, each with a deadline. Keeps one process per
+ * image instead of one per address.
+ */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { LineSplitter } from './lineSplitter';
 

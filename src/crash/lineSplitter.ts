@@ -1,6 +1,8 @@
-// Splits a byte stream into lines at the byte level, so a multi-byte UTF-8
-// character or a CRLF cut between two chunks is still seen whole. Memory is
-// bounded by maxLineBytes however long a line runs.
+/**
+ * Splits a byte stream into lines at the byte level, so a multi-byte UTF-8
+ * character or a CRLF cut between two chunks is still seen whole. Memory is
+ * bounded by maxLineBytes however long a line runs.
+ */
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -1,6 +1,8 @@
-// The crash report: the one shape every detector produces and every consumer
-// (adapter, Crash Trace view, language server, CLI) reads. Its JSON form is the
-// `unikernel-trace analyze --json` schema in DESIGN.md.
+/**
+ * The crash report: the one shape every detector produces and every consumer
+ * (adapter, Crash Trace view, language server, CLI) reads. Its JSON form is the
+ * `unikernel-trace analyze --json` schema in DESIGN.md.
+ */
 
 export type Platform = 'solo5' | 'mirage' | 'rumprun' | 'unikraft' | 'xen' | 'generic';
 

@@ -1,5 +1,7 @@
-// Addresses → function, file, line and inlined callers, from an image's DWARF,
-// through one long-lived llvm-symbolizer or addr2line process per image.
+/**
+ * Addresses → function, file, line and inlined callers, from an image's DWARF,
+ * through one long-lived llvm-symbolizer or addr2line process per image.
+ */
 import { access, constants } from 'node:fs/promises';
 import { findExecutable } from './findExecutable';
 import { ElfError, readElfInfo, type ElfInfo } from '../elf';

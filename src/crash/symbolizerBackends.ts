@@ -1,8 +1,10 @@
-// The two symbolizers this works with and how to read their answers.
-//   llvm-symbolizer --output-style=JSON: one JSON line per address.
-//   addr2line -a -f -i -C: no end-of-answer marker, so every answer is opened by
-//   its address line (-a) and each batch ends with a sentinel address whose
-//   header closes the last real answer.
+/**
+ * The two symbolizers this works with and how to read their answers.
+ *   llvm-symbolizer --output-style=JSON: one JSON line per address.
+ *   addr2line -a -f -i -C: no end-of-answer marker, so every answer is opened by
+ *   its address line (-a) and each batch ends with a sentinel address whose
+ *   header closes the last real answer.
+ */
 import type { AnswerReader } from './lineProcess';
 import type { SourceLocation } from './report';
 

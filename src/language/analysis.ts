@@ -1,5 +1,7 @@
-// What the console-log language server finds in a log's text: addresses, source references and the
-// line ranges crashes cover. Pure functions over strings; the server wires them to LSP.
+/**
+ * What the console-log language server finds in a log's text: addresses, source references and the
+ * line ranges crashes cover. Pure functions over strings; the server wires them to LSP.
+ */
 import type { CrashReport } from '../crash';
 
 export interface Span {

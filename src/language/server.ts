@@ -1,5 +1,7 @@
-// The console-log language server (dist/languageServer.js): a diagnostic on each crash the collector
-// finds, hovers that symbolize addresses, and links from frames and printed source locations to source.
+/**
+ * The console-log language server (dist/languageServer.js): a diagnostic on each crash the collector
+ * finds, hovers that symbolize addresses, and links from frames and printed source locations to source.
+ */
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

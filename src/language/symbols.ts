@@ -1,4 +1,6 @@
-// Which symbols ELF belongs to a console log, and one long-lived symbolizer per ELF.
+/**
+ * Which symbols ELF belongs to a console log, and one long-lived symbolizer per ELF.
+ */
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { Symbolizer, type SymbolizeRequest, type SymbolizedFrame } from '../crash';

@@ -1,7 +1,9 @@
-// `PANIC: …` and `panic: …` are Rumprun's (bmk's halt and NetBSD's panic()) but
-// also what many small kernels print. One detector must take them, or a panic
-// is reported twice: Rumprun's in a run its banner began (or when no generic
-// detector runs), the generic kernel-panic detector's otherwise.
+/**
+ * `PANIC: …` and `panic: …` are Rumprun's (bmk's halt and NetBSD's panic()) but
+ * also what many small kernels print. One detector must take them, or a panic
+ * is reported twice: Rumprun's in a run its banner began (or when no generic
+ * detector runs), the generic kernel-panic detector's otherwise.
+ */
 import type { Platform } from '../report';
 import type { LogContext } from './types';
 

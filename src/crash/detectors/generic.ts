@@ -1,7 +1,9 @@
-// Machine-level crashes any guest can hit, as QEMU or Xen report them.
-//   Triple fault                       QEMU (-d cpu_reset / guest_errors), then its `CPU Reset` register dump
-//   d1v0 Triple fault - invoking HVM shutdown action 1        Xen, for an HVM guest
-//   Guest crashed / {"event": "GUEST_PANICKED", …}            pvpanic, from QEMU's log or QMP
+/**
+ * Machine-level crashes any guest can hit, as QEMU or Xen report them.
+ *   Triple fault                       QEMU (-d cpu_reset / guest_errors), then its `CPU Reset` register dump
+ *   d1v0 Triple fault - invoking HVM shutdown action 1        Xen, for an HVM guest
+ *   Guest crashed / {"event": "GUEST_PANICKED", …}            pvpanic, from QEMU's log or QMP
+ */
 import { frameAt, type CrashReport } from '../report';
 import { parseEqualsRegisters } from './registerDump';
 import type { Detector, Emit } from './types';

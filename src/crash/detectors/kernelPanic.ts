@@ -1,10 +1,12 @@
-// A panic as small kernels of any origin print it (hobby and teaching kernels,
-// multiboot images), platform `generic`:
-//   *** PANIC: out of frames   |  PANIC: …  |  panic: …  |  Kernel panic - not syncing: …
-//   REGS: rip=0x1012a4 rsp=0x7fff00 rbp=0x7fff10      (optional; also `RIP=…`, `RIP: …`)
-//   #0 0x1012a4 (panic)  |  #1 0x101300 in alloc_frame (n=3)  |  #2 0x101400      (optional)
-// The report ends at the first line that is none of these. Bare `PANIC:` and
-// `panic:` lines are shared with Rumprun (see barePanic.ts).
+/**
+ * A panic as small kernels of any origin print it (hobby and teaching kernels,
+ * multiboot images), platform `generic`:
+ *   *** PANIC: out of frames   |  PANIC: …  |  panic: …  |  Kernel panic - not syncing: …
+ *   REGS: rip=0x1012a4 rsp=0x7fff00 rbp=0x7fff10      (optional; also `RIP=…`, `RIP: …`)
+ *   #0 0x1012a4 (panic)  |  #1 0x101300 in alloc_frame (n=3)  |  #2 0x101400      (optional)
+ * The report ends at the first line that is none of these. Bare `PANIC:` and
+ * `panic:` lines are shared with Rumprun (see barePanic.ts).
+ */
 import { frameAt, normalizeHex, type CrashFrame, type CrashReport } from '../report';
 import { BARE_PANIC, takesBarePanics } from './barePanic';
 import { parseColonRegisters, parseEqualsRegisters } from './registerDump';

@@ -1,12 +1,14 @@
-// The OCaml runtime under MirageOS.
-//   Fatal error: exception Failure("boom")
-//   Raised at file "stdlib.ml", line 29, characters 17-33                           (OCaml < 4.11)
-//   Raised at Stdlib.failwith in file "stdlib.ml", line 29, characters 17-33        (OCaml >= 4.11)
-//   Called from Unikernel.Main.start in file "unikernel.ml" (inlined), line 10, characters 4-20
-//   Re-raised at … / Raised by primitive operation at … / Called from unknown location
-//   Fatal error: out of memory.
-// An exception printer may spread the exception over several lines; those are
-// taken while brackets or a string literal are still open.
+/**
+ * The OCaml runtime under MirageOS.
+ *   Fatal error: exception Failure("boom")
+ *   Raised at file "stdlib.ml", line 29, characters 17-33                           (OCaml < 4.11)
+ *   Raised at Stdlib.failwith in file "stdlib.ml", line 29, characters 17-33        (OCaml >= 4.11)
+ *   Called from Unikernel.Main.start in file "unikernel.ml" (inlined), line 10, characters 4-20
+ *   Re-raised at … / Raised by primitive operation at … / Called from unknown location
+ *   Fatal error: out of memory.
+ * An exception printer may spread the exception over several lines; those are
+ * taken while brackets or a string literal are still open.
+ */
 import type { CrashFrame, CrashReport } from '../report';
 import { MAX_CRASH_LINES, MAX_FRAMES, type Detector, type Emit } from './types';
 

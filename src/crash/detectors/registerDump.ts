@@ -1,8 +1,10 @@
-// Register dumps in the shapes unikernels print them:
-//   Unikraft / Mini-OS  `RIP: 0000000000104a3b CS: 0008`, `RIP: e030:[<0000000000004a3b>]`
-//   Xen hypervisor      `rax: 0000000000000000   rbx: …`
-//   QEMU (-d cpu_reset) `RAX=0000000000000000 RBX=…`, `R8 =…`, `RFL=00000046`
-//   small kernels       `rip=0x1012a4 rsp=0x7fff00` (the same, with `0x`)
+/**
+ * Register dumps in the shapes unikernels print them:
+ *   Unikraft / Mini-OS  `RIP: 0000000000104a3b CS: 0008`, `RIP: e030:[<0000000000004a3b>]`
+ *   Xen hypervisor      `rax: 0000000000000000   rbx: …`
+ *   QEMU (-d cpu_reset) `RAX=0000000000000000 RBX=…`, `R8 =…`, `RFL=00000046`
+ *   small kernels       `rip=0x1012a4 rsp=0x7fff00` (the same, with `0x`)
+ */
 import { normalizeHex, normalizeRegisterName } from '../report';
 
 const KNOWN = new Set([

@@ -1,12 +1,14 @@
-// Rumprun (bmk platform + NetBSD rump kernel + libc).
-//   FATAL TRAP: page fault at 0x110cc7 (0x0)          bmk trap handler: rip, then the error code
-//   FATAL pagefault at address 0x0 (rip 0x110cc7)      older bmk page-fault handler
-//   PANIC: <text>  …  halted                           bmk_platform_halt()
-//   panic: kernel diagnostic assertion "x" failed: file "f.c", line 12     NetBSD panic()
-//   assertion "x" failed: file "f.c", line 14, function "g"               libc assert()
-//   === ERROR: _exit(1) called ===   (=== _exit(0) called === is a clean exit)
-// The guest stays alive after a crash, so one crash is closed by the line that
-// is no longer part of it; messages that merely follow a crash are follow-ups.
+/**
+ * Rumprun (bmk platform + NetBSD rump kernel + libc).
+ *   FATAL TRAP: page fault at 0x110cc7 (0x0)          bmk trap handler: rip, then the error code
+ *   FATAL pagefault at address 0x0 (rip 0x110cc7)      older bmk page-fault handler
+ *   PANIC: <text>  …  halted                           bmk_platform_halt()
+ *   panic: kernel diagnostic assertion "x" failed: file "f.c", line 12     NetBSD panic()
+ *   assertion "x" failed: file "f.c", line 14, function "g"               libc assert()
+ *   === ERROR: _exit(1) called ===   (=== _exit(0) called === is a clean exit)
+ * The guest stays alive after a crash, so one crash is closed by the line that
+ * is no longer part of it; messages that merely follow a crash are follow-ups.
+ */
 import { frameAt, normalizeHex, trapFromName, type CrashReport } from '../report';
 import { BARE_PANIC, takesBarePanics } from './barePanic';
 import type { Detector, Emit, LogContext } from './types';

@@ -1,10 +1,12 @@
-// Solo5 (the base of MirageOS unikernels on virtio/hvt/spt/xen).
-//   Solo5: trap: type=#PF ec=0x2 rip=0x105fe2 rsp=0x7ffffa0 rflags=0x206
-//   Solo5: trap: cr2=0x400000000
-//   Solo5: ABORT: cpu_x86_64.c:182: Fatal trap
-//   Solo5: ABORT: lib.c:120: Assertion `x' failed  |  Solo5: ABORT: Stack corruption detected
-//   Solo5: solo5_abort() called  |  Solo5: solo5_exit(2) called  |  Solo5: Halted
-// A trap, its cr2 line and the ABORT that follows are one crash.
+/**
+ * Solo5 (the base of MirageOS unikernels on virtio/hvt/spt/xen).
+ *   Solo5: trap: type=#PF ec=0x2 rip=0x105fe2 rsp=0x7ffffa0 rflags=0x206
+ *   Solo5: trap: cr2=0x400000000
+ *   Solo5: ABORT: cpu_x86_64.c:182: Fatal trap
+ *   Solo5: ABORT: lib.c:120: Assertion `x' failed  |  Solo5: ABORT: Stack corruption detected
+ *   Solo5: solo5_abort() called  |  Solo5: solo5_exit(2) called  |  Solo5: Halted
+ * A trap, its cr2 line and the ABORT that follows are one crash.
+ */
 import { describePageFaultCode, frameAt, normalizeHex, trapFromMnemonic, type CrashReport } from '../report';
 import type { Detector, Emit } from './types';
 

@@ -1,3 +1,6 @@
+/**
+ * What a crash detector is: it reads console lines one by one and reports the crashes it recognises.
+ */
 import type { CrashReport, Platform } from '../report';
 
 export interface DetectedCrash {

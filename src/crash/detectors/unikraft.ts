@@ -1,12 +1,14 @@
-// Unikraft.
-//   CRIT: [libkvmplat] <traps.c @ 84> Unhandled Trap 13 (general protection), error code=0x0
-//   RIP: 0000000000104a3b CS: 0008        (also with the CRIT prefix, or `RIP: 0008:…`)
-//   RSP: 00000000001ffe70 SS: 0010 EFLAGS: 00010246
-//   RAX: … RBX: … RCX: …   (RDX/RSI/RDI, RBP/R08/R09, R10/R11/R12, R13/R14/R15)
-//   base is 0x1ffe90 caller is 0x10612c
-//   CRIT: [libkvmplat] <traps.c @ 86> Crashing
-//   CRIT: [app] <main.c @ 11> Assertion failure: x == 1
-// Newer versions put `[    0.105617] ` before the level; the collector strips it.
+/**
+ * Unikraft.
+ *   CRIT: [libkvmplat] <traps.c @ 84> Unhandled Trap 13 (general protection), error code=0x0
+ *   RIP: 0000000000104a3b CS: 0008        (also with the CRIT prefix, or `RIP: 0008:…`)
+ *   RSP: 00000000001ffe70 SS: 0010 EFLAGS: 00010246
+ *   RAX: … RBX: … RCX: …   (RDX/RSI/RDI, RBP/R08/R09, R10/R11/R12, R13/R14/R15)
+ *   base is 0x1ffe90 caller is 0x10612c
+ *   CRIT: [libkvmplat] <traps.c @ 86> Crashing
+ *   CRIT: [app] <main.c @ 11> Assertion failure: x == 1
+ * Newer versions put `[    0.105617] ` before the level; the collector strips it.
+ */
 import { frameAt, normalizeHex, trapFromName, trapFromVector, type CrashReport } from '../report';
 import { parseColonRegisters, parseStackWalk } from './registerDump';
 import { MAX_CRASH_LINES, MAX_FRAMES, type Detector, type Emit } from './types';

@@ -1,14 +1,16 @@
-// Mini-OS (Xen PV guests, and unikernels built on it) and the Xen hypervisor's
-// own report of a crashed domain.
-//   Page fault at linear address 0, rip 4a3b, regs 0x7fe28, sp 7fe78, our_sp 0x7fe10, code 2
-//   RIP: e030:[<0000000000004a3b>]
-//   RSP: e02b:000000000007fe78  EFLAGS: 00010246
-//   RAX: … RBX: … RCX: …
-//   base is 0x7fe98 caller is 0x2b41c
-//   Do_exit called!
-//   GPF rip: 4a3b, error_code=0  |  FATAL:  Unhandled Trap 6 (invalid opcode), error code=0x0
-//   BUG at mm.c:123  |  ASSERTION FAILED: x != NULL at sched.c:88.
-//   (XEN) Domain 1 (vcpu#0) crashed on cpu#0:  then `(XEN) RIP: e033:[<…>]`, `rax: … rbx: …`
+/**
+ * Mini-OS (Xen PV guests, and unikernels built on it) and the Xen hypervisor's
+ * own report of a crashed domain.
+ *   Page fault at linear address 0, rip 4a3b, regs 0x7fe28, sp 7fe78, our_sp 0x7fe10, code 2
+ *   RIP: e030:[<0000000000004a3b>]
+ *   RSP: e02b:000000000007fe78  EFLAGS: 00010246
+ *   RAX: … RBX: … RCX: …
+ *   base is 0x7fe98 caller is 0x2b41c
+ *   Do_exit called!
+ *   GPF rip: 4a3b, error_code=0  |  FATAL:  Unhandled Trap 6 (invalid opcode), error code=0x0
+ *   BUG at mm.c:123  |  ASSERTION FAILED: x != NULL at sched.c:88.
+ *   (XEN) Domain 1 (vcpu#0) crashed on cpu#0:  then `(XEN) RIP: e033:[<…>]`, `rax: … rbx: …`
+ */
 import { frameAt, normalizeHex, trapFromName, trapFromVector, type CrashReport } from '../report';
 import { parseColonRegisters, parseStackWalk } from './registerDump';
 import { MAX_CRASH_LINES, MAX_FRAMES, type Detector, type Emit } from './types';
