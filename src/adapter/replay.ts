@@ -46,7 +46,6 @@ const runBound = (instructions: number): number => 60_000 + instructions / 20_00
 
 export class Replay extends EventEmitter<ReplayEvents> {
   private stopLiveness: (() => void) | undefined;
-  private readonly silentRun: moves.SilentRun = (command, timeoutMs) => this.run.runSilently(command, timeoutMs);
 
   constructor(
     private readonly guest: Guest,
@@ -86,10 +85,10 @@ export class Replay extends EventEmitter<ReplayEvents> {
     const insn = !!m.instruction;
     const stepping = m.move === 'step' || m.move === 'stepIn';
     if (fault && stepping) {
-      await this.run.resume(() => moves.backToFault(gdb, this.silentRun, threadId, fault, insn ? 'instruction' : 'line'), {});
+      await this.run.resume(() => moves.backToFault(gdb, this.run, threadId, fault, insn ? 'instruction' : 'line'), {});
       return 'at-fault';
     }
-    if (fault) await moves.backToFault(gdb, this.silentRun, threadId, fault, 'line');
+    if (fault) await moves.backToFault(gdb, this.run, threadId, fault, 'line');
     const commands: Record<ReverseMove['move'], RunCommand> = {
       step: (g) => mi.execNext(g, threadId, insn, true),
       stepIn: (g) => mi.execStep(g, threadId, insn, true),
@@ -103,12 +102,12 @@ export class Replay extends EventEmitter<ReplayEvents> {
 
   /** A reverse line step stopped at a later entry of its line: on to the line's start. */
   async finishLine(pc: string): Promise<void> {
-    await moves.finishLineBackwards(this.host.require(), this.silentRun, pc);
+    await moves.finishLineBackwards(this.host.require(), this.run, pc);
   }
 
   /** A reverse watchpoint stop, one instruction after the write: back onto the write itself. */
   async backOntoWrite(threadId: number): Promise<void> {
-    await moves.backOntoWrite(this.host.require(), this.silentRun, threadId);
+    await moves.backOntoWrite(this.host.require(), this.run, threadId);
   }
 
   /** Going forward in a replay stops at the end of the recording instead of running off it. */

@@ -118,14 +118,14 @@ export class RunControl extends EventEmitter<RunControlEvents> {
   runSilently(command: () => Promise<unknown>, timeoutMs = 60_000): Promise<void> {
     this.state = 'running';
     const bound = timeoutMs * this.opts.timeoutScale;
-    return this.untilSilentStop(command, bound, `The replay did not get where it was going within ${Math.round(bound / 1000)} s.`);
+    return this.awaitSilentStop(command, bound, `The replay did not get where it was going within ${Math.round(bound / 1000)} s.`);
   }
 
   /** Interrupts a running guest without telling VS Code; resolves once it is stopped. */
   pauseSilently(): Promise<void> {
     const gdb = this.host.gdb;
     if (!gdb?.isAlive || this.state !== 'running') return Promise.resolve();
-    return this.untilSilentStop(() => mi.execInterrupt(gdb), 5_000, 'The guest did not stop within 5 s.');
+    return this.awaitSilentStop(() => mi.execInterrupt(gdb), 5_000, 'The guest did not stop within 5 s.');
   }
 
   /** Runs `fn` with the guest stopped: a running guest is paused for it and resumed after, invisibly. */
@@ -150,7 +150,7 @@ export class RunControl extends EventEmitter<RunControlEvents> {
     }
   }
 
-  private untilSilentStop(command: () => Promise<unknown>, timeoutMs: number, timeoutMessage: string): Promise<void> {
+  private awaitSilentStop(command: () => Promise<unknown>, timeoutMs: number, timeoutMessage: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
