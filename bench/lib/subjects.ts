@@ -64,7 +64,7 @@ const list = (v: MiValue | undefined): MiValue[] => (Array.isArray(v) ? v : []);
 const tuple = (v: MiValue | undefined): MiTuple => (v !== undefined && typeof v === 'object' && !Array.isArray(v) ? v : {});
 const CHAR_ARRAY = /^(const\s+)?(unsigned\s+|signed\s+)?char\s*\[\d+\]$/;
 
-/** The MI commands our adapter sends when gdb starts (src/mi/gdb.ts, src/adapter/session.ts). */
+/** The MI commands our adapter sends when gdb starts (src/mi/gdb.ts, src/adapter/gdbHost.ts). */
 function setupCommands(kernel: string): string[] {
   return [
     '-gdb-set pagination off',

@@ -111,7 +111,7 @@ export class Debuggee extends EventEmitter<DebuggeeEvents> {
     if (this.args && 'noDebug' in this.args && this.args.noDebug && guest) {
       return {
         run: async () => {
-          run.state = 'running';
+          run.runningWithoutGdb();
           await guest.cont();
         },
       };

@@ -100,7 +100,7 @@ export function parseMemoryReference(ref: string, offset = 0): bigint {
  * `fastRead`), writes, and instructions around an address, with requests VS Code cancels noticed
  * between chunks.
  */
-export class GuestMemory {
+export class MemoryView {
   /** Requests VS Code cancelled (long reads look here between chunks). */
   private readonly cancelled = new Set<number>();
 

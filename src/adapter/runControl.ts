@@ -36,7 +36,7 @@ export interface RunControlOptions {
 export type RunCommand = (gdb: Gdb) => Promise<unknown>;
 
 export class RunControl extends EventEmitter<RunControlEvents> {
-  state: RunState = 'starting';
+  private current: RunState = 'starting';
   private intent: Intent = {};
   private configured = false;
   private ignoring = 0;
@@ -50,9 +50,18 @@ export class RunControl extends EventEmitter<RunControlEvents> {
     host.on('exec', (rec) => this.onExec(rec));
   }
 
+  get state(): RunState {
+    return this.current;
+  }
+
   /** gdb is connected to a stopped guest. */
   connected(): void {
-    this.state = 'stopped';
+    this.current = 'stopped';
+  }
+
+  /** A guest that runs without gdb (Run Without Debugging) was set going. */
+  runningWithoutGdb(): void {
+    this.current = 'running';
   }
 
   /** VS Code sent configurationDone: from now on stops are the user's. */
@@ -61,7 +70,7 @@ export class RunControl extends EventEmitter<RunControlEvents> {
   }
 
   ended(): void {
-    this.state = 'ended';
+    this.current = 'ended';
   }
 
   /**
@@ -72,7 +81,7 @@ export class RunControl extends EventEmitter<RunControlEvents> {
     const gdb = this.host.require();
     if (intent) this.intent = intent;
     this.emit('resuming');
-    this.state = 'running';
+    this.current = 'running';
     try {
       await command(gdb);
     } catch (e) {
@@ -116,7 +125,7 @@ export class RunControl extends EventEmitter<RunControlEvents> {
 
   /** Runs `command` and resolves at the next stop, which nobody sees (bounded by `timeoutMs`, scaled). */
   runSilently(command: () => Promise<unknown>, timeoutMs = 60_000): Promise<void> {
-    this.state = 'running';
+    this.current = 'running';
     const bound = timeoutMs * this.opts.timeoutScale;
     return this.awaitSilentStop(command, bound, `The replay did not get where it was going within ${Math.round(bound / 1000)} s.`);
   }
@@ -172,12 +181,12 @@ export class RunControl extends EventEmitter<RunControlEvents> {
 
   private onExec(rec: MiAsync): void {
     if (rec.asyncClass === 'running') {
-      this.state = 'running';
+      this.current = 'running';
       return;
     }
     if (rec.asyncClass !== 'stopped') return;
     const record = mi.stopOf(rec.results);
-    this.state = record.reason.startsWith('exited') ? 'ended' : 'stopped';
+    this.current = record.reason.startsWith('exited') ? 'ended' : 'stopped';
     this.dispatch(record);
   }
 

@@ -16,7 +16,7 @@ import { formatTrace } from './crashPaths';
 import { Debuggee } from './debuggee';
 import { errorText, timeoutScale } from './format';
 import { GdbHost } from './gdbHost';
-import { GuestMemory } from './memory';
+import { MemoryView } from './memory';
 import { Reaper, type ProcessGuard } from './reaper';
 import type { Replay, ReverseMove } from './replay';
 import { RunControl } from './runControl';
@@ -48,7 +48,7 @@ export class UnikernelDebugSession extends DebugSession {
   private readonly variables: VariablesView;
   private readonly breakpoints: Breakpoints;
   private readonly crashes: Crashes;
-  private readonly memory: GuestMemory;
+  private readonly memory: MemoryView;
   private readonly debuggee: Debuggee;
   private ending = false;
   private stopping: Promise<void> | undefined;
@@ -71,7 +71,7 @@ export class UnikernelDebugSession extends DebugSession {
     this.stack = new Stacks(new VcpuThreads(this.gdbHost, () => (this.debuggee.guest?.mode === 'replay' ? ' · replay' : '')), this.run, this.sources);
     this.breakpoints = new Breakpoints(this.gdbHost, this.run, this.sources, this.variables);
     this.crashes = new Crashes(this.gdbHost, this.sources, this.console);
-    this.memory = new GuestMemory(this.gdbHost, this.sources, {
+    this.memory = new MemoryView(this.gdbHost, this.sources, {
       fastRead: () => this.debuggee.guest && ((address, count) => this.debuggee.guest?.readMemory(address, count) ?? Promise.resolve(undefined)),
       written: () => this.variables.invalidate(),
     });

@@ -121,7 +121,12 @@ describe('stop classification', () => {
       assert.deepEqual(classifyStop(signal('SIGQUIT'), context()), { kind: 'machine-paused', threadId: 1 });
     });
 
-    it('a triple fault, or a reset the guest asked for, is a reset: shown when the Crashes filter is on', () => {
+    // QEMU reports a triple fault and a reset the guest asked for (outb 0xcf9) alike: SHUTDOWN, guest-reset.
+    it('a triple fault stops there when the Crashes filter is on', () => {
+      assert.deepEqual(classifyStop(signal('SIGQUIT', '0x1013a7'), context({ shutdownCause: 'guest-reset' })), { kind: 'reset', threadId: 1, show: true });
+    });
+
+    it('a reset the guest asked for is the same stop; with the Crashes filter off, QEMU is ended instead', () => {
       assert.deepEqual(classifyStop(signal('SIGQUIT'), context({ shutdownCause: 'guest-reset' })), { kind: 'reset', threadId: 1, show: true });
       assert.deepEqual(classifyStop(signal('SIGQUIT'), context({ shutdownCause: 'guest-reset', stopOnCrash: false })), { kind: 'reset', threadId: 1, show: false });
     });
