@@ -278,8 +278,8 @@ async function attempt(what: string, fn: () => Promise<void>): Promise<void> {
 
 // ---- offline scenarios (8–10), each in its own process ------------------------------------------
 
-async function offline(args: string[], timeoutMs = 300_000): Promise<Record<string, unknown> | undefined> {
-  const child = spawnTracked(process.execPath, ['--expose-gc', '--import', 'tsx', join(BENCH, 'offline.ts'), ...args], { cwd: ROOT });
+async function offline(args: string[], timeoutMs = 300_000, script = 'offline.ts'): Promise<Record<string, unknown> | undefined> {
+  const child = spawnTracked(process.execPath, ['--expose-gc', '--import', 'tsx', join(BENCH, script), ...args], { cwd: ROOT });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -471,6 +471,25 @@ async function main(): Promise<void> {
         oursCdt: 'n/a',
         target: '≥ 50 MB/s, bounded memory',
         met: mbs >= 50 && grow < 64 ? 'yes' : `NO${mbs < 50 ? ` (${mbs.toFixed(1)} MB/s)` : ''}${grow >= 64 ? ` (+${grow.toFixed(0)} MiB)` : ''}`,
+      });
+    }
+    // 9b: the same pipeline on 100 MB of real consoles (bench/ingest.ts: the crash corpus's logs).
+    const real = await offline([], 300_000, 'ingest.ts').catch((e: Error) => void errors.push(e.message));
+    if (real) {
+      offlineResults.ingestReal = real;
+      const mbs = real.mbPerS as number;
+      const grow = (real.peakRssMiB as number) - (real.rssBeforeMiB as number);
+      rows.push({
+        id: 'ingestReal',
+        title: `9b console ingestion ${((real.bytes as number) / 1e6).toFixed(0)} MB of real consoles (${String(real.crashes)} crashes; bench/ingest.ts)`,
+        raw: 'n/a',
+        ours: `${mbs.toFixed(1)} MB/s, RSS +${grow.toFixed(0)} MiB`,
+        cdt: 'n/a',
+        oursRaw: 'n/a',
+        cdtRaw: 'n/a',
+        oursCdt: 'n/a',
+        target: '≥ 50 MB/s, bounded memory',
+        met: mbs >= 50 ? 'yes' : `NO (${mbs.toFixed(1)} MB/s)`,
       });
     }
     if (existsSync(TRANSCRIPT)) {

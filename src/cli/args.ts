@@ -55,9 +55,13 @@ export function parseArgs(argv: readonly string[]): Command {
 export const USAGE = `Usage: unikernel-trace analyze [--symbols ELF] [--json] [LOGFILE|-]
        unikernel-trace --help | --version
 
-Finds the crashes in a unikernel's serial console log (Solo5/MirageOS, OCaml,
-Rumprun, Unikraft, Mini-OS/Xen, QEMU triple faults and pvpanic) and prints
-each one with its message, registers and backtrace.
+Finds the crashes in a unikernel's serial console log (Solo5/MirageOS and its
+tenders, OCaml, Rumprun, Unikraft, IncludeOS, Mini-OS/Xen, OSv, Nanos, kernel
+panics, QEMU/KVM internal errors, triple faults and pvpanic) and prints each one
+with its kind, message, registers and backtrace. Kinds are the same on every
+platform: page-fault, general-protection, invalid-opcode, divide-error,
+breakpoint, double-fault, trap, panic, abort, assertion, stack-smash, exception,
+out-of-memory, emulation-failure, init-failure, exit.
 
 Arguments:
   LOGFILE            the console log; - or nothing reads standard input

@@ -2,17 +2,22 @@
  * Runs every platform's detector over the same lines and merges what they
  * find into one list of crash reports in log order, one report per crash.
  */
-import { cleanLine } from './lineCleaner';
-import { bootMarker } from './bootMarkers';
+import { cleanLine, stripPrefixes } from './lineCleaner';
+import { bootMarker, CONTEXT_TRIGGERS, runHint } from './bootMarkers';
 import type { CrashReport, Platform } from './report';
 import type { DetectedCrash, Detector, DetectorClass, Emit } from './detectors/types';
 import { Solo5Detector } from './detectors/solo5';
+import { TenderDetector } from './detectors/tender';
 import { OcamlDetector } from './detectors/ocaml';
 import { RumprunDetector } from './detectors/rumprun';
 import { UnikraftDetector } from './detectors/unikraft';
 import { XenDetector } from './detectors/xen';
+import { IncludeOsDetector } from './detectors/includeos';
 import { GenericDetector } from './detectors/generic';
 import { KernelPanicDetector } from './detectors/kernelPanic';
+import { KvmDetector } from './detectors/kvm';
+import { FaultDumpDetector } from './detectors/faultDump';
+import { Prefilter } from './prefilter';
 
 /** Longest line detectors look at; crash lines are short, and this bounds the cost of every pattern. */
 const MAX_DETECT_CHARS = 4096;
@@ -29,19 +34,27 @@ export interface CrashCollectorOptions {
   followUpWindow?: number;
   /** Most reports kept in `reports` (default 1000); later ones still reach onCrash. */
   maxReports?: number;
+  /**
+   * Skip the detectors for lines none of them can start a crash with while
+   * nothing is pending (default true). Off only to check that it changes nothing.
+   */
+  prefilter?: boolean;
 }
 
 const DETECTORS: Record<Platform, readonly DetectorClass[]> = {
-  solo5: [Solo5Detector],
+  solo5: [Solo5Detector, TenderDetector],
   mirage: [OcamlDetector],
   rumprun: [RumprunDetector],
   unikraft: [UnikraftDetector],
   xen: [XenDetector],
-  generic: [GenericDetector, KernelPanicDetector],
+  includeos: [IncludeOsDetector],
+  generic: [GenericDetector, KernelPanicDetector, KvmDetector, FaultDumpDetector],
 };
 
 export class CrashCollector {
   private readonly detectors: Detector[];
+  private readonly prefilter?: Prefilter;
+  private anyPending = false; // some detector holds a crash (kept up to date after every feed and flush)
   private readonly onCrash?: (report: CrashReport) => void;
   private readonly followUpWindow: number;
   private readonly maxReports: number;
@@ -63,7 +76,9 @@ export class CrashCollector {
     const platforms = new Set(options.platforms ?? (Object.keys(DETECTORS) as Platform[]));
     const emit: Emit = (crash) => this.batch.push(crash);
     this.context = { run: undefined, platforms };
-    this.detectors = [...platforms].flatMap((p) => DETECTORS[p].map((D) => new D(emit, this.context)));
+    const classes = [...platforms].flatMap((p) => DETECTORS[p]);
+    this.detectors = classes.map((D) => new D(emit, this.context));
+    if (options.prefilter !== false) this.prefilter = Prefilter.for([CONTEXT_TRIGGERS, ...classes.map((D) => D.triggers)]);
   }
 
   /** Reports found so far, in the order they completed (see `sorted()` for log order). */
@@ -83,7 +98,7 @@ export class CrashCollector {
 
   /** True while some detector holds a crash that later lines may still complete. */
   get pending(): boolean {
-    return this.detectors.some((d) => d.pending) || this.deferred.length > 0;
+    return this.anyPending || this.deferred.length > 0;
   }
 
   /** Number of the last line fed. */
@@ -96,27 +111,49 @@ export class CrashCollector {
    * `lineNo` is 1-based; by default it counts the lines fed.
    */
   feed(line: string, lineNo?: number): void {
+    this.feedClean(cleanLine(capped(line)), lineNo);
+  }
+
+  /** Feeds a line whose escape sequences and control characters are already gone (ConsoleReader's lines). */
+  feedStripped(line: string, lineNo?: number): void {
+    this.feedClean(stripPrefixes(capped(line)).trim(), lineNo);
+  }
+
+  private feedClean(clean: string, lineNo: number | undefined): void {
     const n = lineNo ?? this.lastLineNo + 1;
     this.lastLineNo = n;
-    const raw = line.length > 4 * MAX_DETECT_CHARS ? line.slice(0, 4 * MAX_DETECT_CHARS) : line;
-    let text = cleanLine(raw);
-    if (text.length === 0) return;
-    if (text.length > MAX_DETECT_CHARS) text = text.slice(0, MAX_DETECT_CHARS);
+    if (clean.length === 0) return;
+    const text = clean.length > MAX_DETECT_CHARS ? clean.slice(0, MAX_DETECT_CHARS) : clean;
     try {
-      const boot = bootMarker(text);
+      // Most lines can start nothing: they only reach a detector that holds a crash.
+      const hit = this.prefilter === undefined || this.prefilter.test(text);
+      const boot = hit && (this.prefilter === undefined || this.prefilter.wants(0, text)) ? bootMarker(text) : undefined;
       if (boot) {
         // A new run: whatever was pending belongs to the previous one.
         for (const d of this.detectors) d.flush();
+        this.anyPending = this.detectors.some((d) => d.pending);
         this.settle(n - 1);
         this.settleDeferred(true);
         this.lastCrashLine = Number.NEGATIVE_INFINITY;
         this.lastCrashStart = Number.NEGATIVE_INFINITY;
         this.context.run = boot.platform;
+      } else if (this.context.run === undefined) {
+        this.context.run = runHint(text);
       }
-      for (const d of this.detectors) d.feed(text, n);
+      if (!hit && !this.anyPending) {
+        if (this.deferred.length > 0) this.settle(n);
+        return;
+      }
+      // A detector sees the line when it holds a crash or when the line matches its own triggers.
+      const filter = hit ? this.prefilter : undefined;
+      for (let i = 0; i < this.detectors.length; i++) {
+        const d = this.detectors[i];
+        if (d.pending || (hit && (filter === undefined || filter.wants(i + 1, text)))) d.feed(text, n);
+      }
     } catch {
       // A detector bug must never take the debugger down; the line is skipped.
     }
+    this.anyPending = this.detectors.some((d) => d.pending);
     this.settle(n);
   }
 
@@ -130,6 +167,7 @@ export class CrashCollector {
     } catch {
       // See feed().
     }
+    this.anyPending = this.detectors.some((d) => d.pending);
     this.settle(this.lastLineNo);
     this.settleDeferred(true);
   }
@@ -155,7 +193,7 @@ export class CrashCollector {
    */
   private settleDeferred(force: boolean): void {
     if (this.deferred.length === 0) return;
-    if (!force && this.detectors.some((d) => d.pending)) return;
+    if (!force && this.anyPending) return;
     const deferred = this.deferred;
     this.deferred = [];
     for (const crash of deferred) {
@@ -179,6 +217,11 @@ export class CrashCollector {
       // A consumer's exception is the consumer's problem; keep collecting.
     }
   }
+}
+
+/** A line no longer than detectors look at (with room for prefixes to strip). */
+function capped(line: string): string {
+  return line.length > 4 * MAX_DETECT_CHARS ? line.slice(0, 4 * MAX_DETECT_CHARS) : line;
 }
 
 /** Crash reports in a whole log (text, or lines), in log order. */

@@ -7,8 +7,11 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LineSplitter, type LineSplitterOptions } from './lineSplitter';
-import { RingBuffer } from './ringBuffer';
 import { stripControls } from './lineCleaner';
+
+// Shared per-line info objects: one allocation fewer per line.
+const WHOLE: { readonly truncated: boolean } = Object.freeze({ truncated: false });
+const TRUNCATED: { readonly truncated: boolean } = Object.freeze({ truncated: true });
 
 export interface ConsoleLine {
   /** 1-based line number in the console output (and in the tee file). */
@@ -33,7 +36,10 @@ export interface ConsoleReaderOptions extends LineSplitterOptions {
 
 export class ConsoleReader {
   private readonly splitter: LineSplitter;
-  private readonly history: RingBuffer<ConsoleLine>;
+  // Recent lines as bare strings in a ring (no object per line): numbers are consecutive, flags rare.
+  private readonly history: string[];
+  private readonly truncatedAt = new Set<number>();
+  private historyNext = 0;
   private readonly onLine?: ConsoleReaderOptions['onLine'];
   private readonly onEnd?: () => void;
   private readonly maxTeeBacklog: number;
@@ -47,9 +53,9 @@ export class ConsoleReader {
   constructor(options: ConsoleReaderOptions = {}) {
     this.onLine = options.onLine;
     this.onEnd = options.onEnd;
-    this.history = new RingBuffer<ConsoleLine>(Math.max(1, options.historyLines ?? 2000));
+    this.history = new Array<string>(Math.max(1, options.historyLines ?? 2000));
     this.maxTeeBacklog = options.maxTeeBacklogBytes ?? 16 * 1024 * 1024;
-    this.splitter = new LineSplitter((l) => this.deliver(l.text, l.truncated), options);
+    this.splitter = new LineSplitter((l, plain) => this.deliver(l.text, l.truncated, plain === true), options);
     if (options.consoleLog) {
       this.tee = createWriteStream(options.consoleLog, { flags: 'w' });
       // A failing log file must not stop the console: remember the error and stop teeing.
@@ -82,7 +88,14 @@ export class ConsoleReader {
 
   /** The most recent lines, oldest first. */
   recentLines(): ConsoleLine[] {
-    return this.history.toArray();
+    const capacity = this.history.length;
+    const count = Math.min(this.lineCount, capacity);
+    const out: ConsoleLine[] = [];
+    for (let i = 0; i < count; i++) {
+      const lineNo = this.lineCount - count + 1 + i;
+      out.push({ lineNo, text: this.history[(this.historyNext - count + i + capacity) % capacity] as string, truncated: this.truncatedAt.has(lineNo) });
+    }
+    return out;
   }
 
   /** Feeds raw console bytes. */
@@ -149,10 +162,15 @@ export class ConsoleReader {
     });
   }
 
-  private deliver(raw: string, truncated: boolean): void {
-    const text = stripControls(raw);
+  private deliver(raw: string, truncated: boolean, plain: boolean): void {
+    const text = plain ? raw : stripControls(raw);
     const lineNo = ++this.lineCount;
-    this.history.push({ lineNo, text, truncated });
-    this.onLine?.(text, lineNo, { truncated });
+    const capacity = this.history.length;
+    this.history[this.historyNext] = text;
+    this.historyNext = (this.historyNext + 1) % capacity;
+    if (truncated) this.truncatedAt.add(lineNo);
+    // Flags of lines that left the ring are forgotten (bounded like the ring itself).
+    if (this.truncatedAt.size > capacity) for (const n of this.truncatedAt) if (n <= lineNo - capacity) this.truncatedAt.delete(n);
+    this.onLine?.(text, lineNo, truncated ? TRUNCATED : WHOLE);
   }
 }

@@ -24,6 +24,7 @@ export class CrashWatcher {
   readonly collector: CrashCollector;
   private readonly idleFlushMs: number;
   private timer?: NodeJS.Timeout;
+  private lastLineAt = 0; // when the last line came while a crash was pending
 
   constructor(options: CrashWatcherOptions = {}) {
     this.idleFlushMs = options.idleFlushMs ?? 500;
@@ -32,7 +33,8 @@ export class CrashWatcher {
       ...options,
       onLine: (line, lineNo) => {
         options.onLine?.(line, lineNo);
-        this.collector.feed(line, lineNo);
+        // The reader has already removed escapes and control characters.
+        this.collector.feedStripped(line, lineNo);
         this.armIdleFlush();
       },
       onEnd: () => {
@@ -69,10 +71,27 @@ export class CrashWatcher {
     this.reader.end();
   }
 
+  /**
+   * Flushes a pending crash once the console has been quiet for idleFlushMs.
+   * One timer per quiet spell, not one per line: it re-arms itself for the rest
+   * of the time when lines came after it was set.
+   */
   private armIdleFlush(): void {
-    this.clearTimer();
-    if (!this.collector.pending || this.idleFlushMs <= 0) return;
-    this.timer = setTimeout(() => this.collector.flush(), this.idleFlushMs);
+    if (!this.collector.pending || this.idleFlushMs <= 0) {
+      this.clearTimer();
+      return;
+    }
+    this.lastLineAt = performance.now();
+    if (!this.timer) this.schedule(this.idleFlushMs);
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const quiet = performance.now() - this.lastLineAt;
+      if (quiet + 1 < this.idleFlushMs) this.schedule(this.idleFlushMs - quiet);
+      else this.collector.flush();
+    }, ms);
     this.timer.unref();
   }
 

@@ -3,7 +3,7 @@
  */
 export * from './report';
 export { ConsoleReader, type ConsoleLine, type ConsoleReaderOptions } from './consoleReader';
-export { LineSplitter, DEFAULT_MAX_LINE_BYTES, type LineSplitterOptions, type SplitLine } from './lineSplitter';
+export { LineSplitter, DEFAULT_MAX_LINE_BYTES, type LineSink, type LineSplitterOptions, type SplitLine } from './lineSplitter';
 export { cleanLine, stripControls, stripPrefixes } from './lineCleaner';
 export { CrashCollector, analyzeLog, splitLines, type CrashCollectorOptions } from './collector';
 export { CrashWatcher, watchConsole, type CrashWatcherOptions } from './crashWatcher';

@@ -16,33 +16,55 @@ export function stripControls(line: string): string {
   return line.replace(ANSI, '').replace(CONTROLS, '');
 }
 
-// Prefixes that wrap a guest's own text: consoles, log collectors, mail quoting.
-const PREFIXES: readonly RegExp[] = [
-  /^> ?/, // quoted logs (issues, mails)
-  /^\[\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\] ?/, // xenconsoled timestamps
-  /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)? (?=\S)/, // CI / journal timestamps
-  /^\(XEN\) ?/, // hypervisor log
-  /^\(d\d+\) ?/, // a domain's debug console through Xen
-  /^\[\s*\d+\.\d+\] ?/, // kernel-style uptime stamps (NetBSD, Unikraft)
-];
+// Prefixes that wrap a guest's own text: consoles, log collectors, test runners,
+// mail quoting. One anchored alternation, tried in this order.
+const PREFIX = new RegExp(
+  `^(?:${[
+    '> ?', // quoted logs (issues, mails)
+    '\\[\\d{4}-\\d\\d-\\d\\d[ T]\\d\\d:\\d\\d:\\d\\d(?:[.,]\\d+)?(?:Z|[+-]\\d\\d:?\\d\\d)?\\] ?', // xenconsoled timestamps
+    '\\d{4}-\\d\\d-\\d\\d[ T]\\d\\d:\\d\\d:\\d\\d(?:[.,]\\d+)?(?:Z|[+-]\\d\\d:?\\d\\d)? (?=\\S)', // CI / journal timestamps
+    '\\(XEN\\) ?', // hypervisor log
+    '\\(d\\d+\\) ?', // a domain's debug console through Xen
+    '\\[\\s*\\d+\\.\\d+\\] ?', // kernel-style uptime stamps (NetBSD, Unikraft, Linux)
+    '<vm> ?', // IncludeOS's vmrunner
+  ].join('|')})`,
+);
+// `service  | text`: docker compose and similar multiplexers put a name column before each line.
+const COLUMN = /^[\w.-]{1,40} +\| ?(?=\S)/;
 
-/** Removes console prefixes (timestamps, `> ` quoting, `(XEN) `) in any combination. */
+/** Whether a prefix can start with this character: `>`, `[`, a digit, `(`, `<`. */
+function mayStartPrefix(c: number): boolean {
+  return c === 62 || c === 91 || (c >= 48 && c <= 57) || c === 40 || c === 60;
+}
+
+/** Removes console prefixes (timestamps, `> ` quoting, `(XEN) `, `name | `) in any combination. */
 export function stripPrefixes(line: string): string {
   let text = line;
   // Bounded: each pass removes one prefix; real logs stack at most a few.
   for (let pass = 0; pass < 8; pass++) {
-    const start = text.length - text.trimStart().length;
-    const rest = start > 0 && text[0] !== '>' ? text.slice(start) : text;
-    let matched = false;
-    for (const prefix of PREFIXES) {
-      const m = prefix.exec(rest);
+    let start = 0;
+    while (start < text.length && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
+    const c = text.charCodeAt(start);
+    let m: RegExpExecArray | null = null;
+    // Fast path: most console lines start with a letter and hold no `|`.
+    if (mayStartPrefix(c)) {
+      // Leading blanks are only skipped before a prefix other than `>` quoting (kept as before).
+      const rest = start > 0 && text.charCodeAt(0) !== 62 ? text.slice(start) : text;
+      m = PREFIX.exec(rest);
       if (m && m[0].length > 0) {
         text = rest.slice(m[0].length);
-        matched = true;
-        break;
+        continue;
       }
     }
-    if (!matched) break;
+    if (text.indexOf('|') >= 0) {
+      const rest = start > 0 ? text.slice(start) : text;
+      m = COLUMN.exec(rest);
+      if (m) {
+        text = rest.slice(m[0].length);
+        continue;
+      }
+    }
+    break;
   }
   return text;
 }

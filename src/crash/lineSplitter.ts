@@ -4,6 +4,8 @@
  * bounded by maxLineBytes however long a line runs.
  */
 
+import { isAscii } from 'node:buffer';
+
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -13,6 +15,15 @@ export interface SplitLine {
   /** True when the line was longer than maxLineBytes and its tail was dropped or split off. */
   truncated: boolean;
 }
+
+/**
+ * Receives each line; `plain` is true when the splitter knows the text holds no
+ * control character (so no escape sequence either), which spares a test per line.
+ */
+export type LineSink = (line: SplitLine, plain?: boolean) => void;
+
+// Control characters other than TAB, LF and CR, searched once per run of ASCII lines, not once per line.
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
 export interface LineSplitterOptions {
   /** Longest line kept, in bytes (default 64 KiB). */
@@ -39,7 +50,7 @@ export class LineSplitter {
   private dropping = false; // inside the dropped tail of a truncated line
   private lastWasCR = false; // a CR ended the previous chunk: a leading LF belongs to it
 
-  constructor(private readonly emit: (line: SplitLine) => void, options: LineSplitterOptions = {}) {
+  constructor(private readonly emit: LineSink, options: LineSplitterOptions = {}) {
     this.maxLineBytes = Math.max(16, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
     this.overlong = options.overlong ?? 'truncate';
   }
@@ -51,6 +62,67 @@ export class LineSplitter {
       if (buf[0] === LF) start = 1;
       this.lastWasCR = false;
     }
+    // A line begun in an earlier chunk is finished byte by byte.
+    if (this.pieceBytes > 0 || this.dropping) start = this.bytewise(buf, start, true);
+    // Most console output is ASCII: such lines are cut out of one string per run of
+    // ASCII lines; a line holding other bytes is decoded on its own.
+    if (start < buf.length && isAscii(start === 0 ? buf : buf.subarray(start))) {
+      this.ascii(buf, start, buf.length);
+      return;
+    }
+    while (start < buf.length) {
+      const high = firstHighByte(buf, start);
+      if (high < 0) {
+        this.ascii(buf, start, buf.length);
+        return;
+      }
+      const lineStart = lineStartBefore(buf, start, high);
+      if (lineStart > start && this.ascii(buf, start, lineStart) >= buf.length) return;
+      start = this.bytewise(buf, lineStart, true);
+    }
+  }
+
+  /**
+   * Splits bytes [from, to) that are all ASCII (bytes are characters) and end at
+   * a line start or at the end of the chunk. An overlong line goes the byte-wise
+   * way with the rest of the chunk. Returns where it stopped.
+   */
+  private ascii(buf: Buffer, from: number, to: number): number {
+    const s = buf.toString('latin1', from, to);
+    const n = s.length;
+    let nextControl = nextControlAt(s, 0);
+    let pos = 0;
+    let nextLF = s.indexOf('\n');
+    let nextCR = s.indexOf('\r');
+    while (pos < n) {
+      if (nextLF !== -1 && nextLF < pos) nextLF = s.indexOf('\n', pos);
+      if (nextCR !== -1 && nextCR < pos) nextCR = s.indexOf('\r', pos);
+      const end = nextLF === -1 ? nextCR : nextCR === -1 ? nextLF : Math.min(nextLF, nextCR);
+      if (end === -1) break;
+      if (end - pos >= this.maxLineBytes) return this.bytewise(buf, from + pos, false);
+      if (nextControl !== -1 && nextControl < pos) nextControl = nextControlAt(s, pos);
+      this.emit({ text: s.slice(pos, end), truncated: false }, nextControl === -1 || nextControl >= end);
+      pos = end + 1;
+      if (s.charCodeAt(end) === CR) {
+        if (pos < n) {
+          if (s.charCodeAt(pos) === LF) pos++;
+        } else if (to === buf.length) {
+          this.lastWasCR = true; // its LF may open the next chunk
+        }
+      }
+    }
+    if (pos >= n) return to;
+    if (n - pos >= this.maxLineBytes) return this.bytewise(buf, from + pos, false);
+    this.append(buf, from + pos, to);
+    return to;
+  }
+
+  /**
+   * Splits bytes [from, end of chunk) into lines; with `once`, stops after the
+   * first line break. Returns where it stopped.
+   */
+  private bytewise(buf: Buffer, from: number, once: boolean): number {
+    let start = from;
     for (let i = start; i < buf.length; i++) {
       const byte = buf[i];
       if (byte !== LF && byte !== CR) continue;
@@ -64,8 +136,10 @@ export class LineSplitter {
         }
       }
       start = i + 1;
+      if (once) return start;
     }
     this.append(buf, start, buf.length);
+    return buf.length;
   }
 
   /** End of input: emits a last line that had no terminator. */
@@ -116,6 +190,24 @@ export class LineSplitter {
       this.pieceBytes = carry.length;
     }
   }
+}
+
+/** Index of the next control character (see CONTROL) from `from` on, or -1. */
+function nextControlAt(s: string, from: number): number {
+  CONTROL.lastIndex = from;
+  return CONTROL.exec(s)?.index ?? -1;
+}
+
+/** Index of the first byte ≥ 0x80 from `from` on, or -1. */
+function firstHighByte(buf: Buffer, from: number): number {
+  for (let i = from; i < buf.length; i++) if (buf[i] >= 0x80) return i;
+  return -1;
+}
+
+/** Start of the line that holds `at`: just after the last LF or CR before it (not before `from`). */
+function lineStartBefore(buf: Buffer, from: number, at: number): number {
+  for (let i = at - 1; i >= from; i--) if (buf[i] === LF || buf[i] === CR) return i + 1;
+  return from;
 }
 
 /** Length of the longest prefix of `bytes` that does not end inside a UTF-8 sequence. */

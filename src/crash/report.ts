@@ -4,9 +4,38 @@
  * `unikernel-trace analyze --json` schema in DESIGN.md.
  */
 
-export type Platform = 'solo5' | 'mirage' | 'rumprun' | 'unikraft' | 'xen' | 'generic';
+export type Platform = 'solo5' | 'mirage' | 'rumprun' | 'unikraft' | 'xen' | 'includeos' | 'generic';
 
-export const PLATFORMS: readonly Platform[] = ['solo5', 'mirage', 'rumprun', 'unikraft', 'xen', 'generic'];
+export const PLATFORMS: readonly Platform[] = ['solo5', 'mirage', 'rumprun', 'unikraft', 'xen', 'includeos', 'generic'];
+
+/**
+ * What happened, in one word that is the same on every platform (a divide
+ * error is `divide-error` whether Solo5, Unikraft, Rumprun or Mini-OS reports it):
+ *
+ * - `page-fault`, `general-protection`, `invalid-opcode`, `divide-error`,
+ *   `breakpoint`, `double-fault`: the x86 exceptions people meet most, by name
+ *   (a process killed by SIGFPE, `Floating point exception`, is a divide error).
+ * - `trap`: any other CPU exception (debug, NMI, overflow, bound range, device not
+ *   available, invalid TSS, segment not present, stack segment, x87/SIMD floating
+ *   point, alignment check, machine check, control protection), a triple fault,
+ *   a Xen domain crashed by the hypervisor, or a trap whose vector is unknown.
+ * - `panic`: the kernel gave up (panic(), UK_CRASH, `PANIC:`, a pvpanic signal).
+ * - `abort`: abort() and its platform forms (solo5_abort, Rumprun's `_lwpabort`).
+ * - `assertion`: a failed assertion (assert, UK_ASSERT, Expects, Assert_failure).
+ * - `stack-smash`: the stack protector found a corrupted stack.
+ * - `exception`: an uncaught language exception (OCaml's, Stack_overflow included).
+ * - `out-of-memory`: allocation failed and the kernel or runtime stopped.
+ * - `emulation-failure`: the hypervisor could not run the guest's instruction
+ *   (`KVM internal error`).
+ * - `init-failure`: boot stopped because an initialiser failed (before `main`).
+ * - `exit`: a non-zero exit status with no crash before it to explain it.
+ */
+export const CRASH_KINDS = [
+  'page-fault', 'general-protection', 'invalid-opcode', 'divide-error', 'breakpoint', 'double-fault', 'trap',
+  'panic', 'abort', 'assertion', 'stack-smash', 'exception', 'out-of-memory', 'emulation-failure', 'init-failure', 'exit',
+] as const;
+
+export type CrashKind = (typeof CRASH_KINDS)[number];
 
 /** A place in source code, as printed by the console or found by the symbolizer. */
 export interface SourceLocation {
@@ -26,13 +55,23 @@ export interface CrashFrame {
   line?: number;
   /** Set when the address is a return address (a caller's frame), so symbolizers look at `address - 1`. */
   returnAddress?: boolean;
+  /**
+   * Set when the address was picked out of a raw stack dump rather than a
+   * printed backtrace: it may be a stale value. With the image at hand, such
+   * frames outside its code are dropped (symbolizeReport).
+   */
+  fromStackDump?: boolean;
   /** Functions this frame's code was inlined into, innermost caller first (from the symbolizer). */
   inlinedBy?: SourceLocation[];
 }
 
 export interface CrashReport {
   platform: Platform;
-  /** Short, stable: `page-fault`, `general-protection`, `abort`, `assertion`, `stack-smash`, `exit`, … */
+  /**
+   * One of CRASH_KINDS (see there). Typed as a string because consumers also
+   * build reports from live debugger state; the console detectors only ever
+   * produce CrashKind values.
+   */
   kind: string;
   message: string;
   /** 1-based line in the log where the crash starts. */
@@ -62,11 +101,11 @@ export function normalizeRegisterName(name: string): string {
 }
 
 interface TrapInfo {
-  kind: string;
+  kind: CrashKind;
   name: string;
 }
 
-// x86 exception vectors; kinds stay stable because consumers key on them.
+// x86 exception vectors; the six most common have their own kind, the rest are `trap`.
 const TRAPS: Record<number, TrapInfo> = {
   0: { kind: 'divide-error', name: 'divide error' },
   1: { kind: 'trap', name: 'debug' },
@@ -79,12 +118,12 @@ const TRAPS: Record<number, TrapInfo> = {
   8: { kind: 'double-fault', name: 'double fault' },
   10: { kind: 'trap', name: 'invalid TSS' },
   11: { kind: 'trap', name: 'segment not present' },
-  12: { kind: 'stack-segment', name: 'stack segment fault' },
+  12: { kind: 'trap', name: 'stack segment fault' },
   13: { kind: 'general-protection', name: 'general protection' },
   14: { kind: 'page-fault', name: 'page fault' },
   16: { kind: 'trap', name: 'x87 floating point' },
-  17: { kind: 'alignment-check', name: 'alignment check' },
-  18: { kind: 'machine-check', name: 'machine check' },
+  17: { kind: 'trap', name: 'alignment check' },
+  18: { kind: 'trap', name: 'machine check' },
   19: { kind: 'trap', name: 'SIMD floating point' },
   21: { kind: 'trap', name: 'control protection' },
 };
@@ -96,7 +135,7 @@ const MNEMONICS: Record<string, number> = {
 
 // Printed names (Unikraft, Mini-OS, Rumprun) squashed to letters only.
 const NAMES: Record<string, number> = {
-  divideerror: 0, divisionbyzero: 0, debug: 1, nmi: 2, int3: 3, breakpoint: 3, overflow: 4, bounds: 5,
+  divideerror: 0, divisionbyzero: 0, dividebyzero: 0, debug: 1, nmi: 2, int3: 3, breakpoint: 3, overflow: 4, bounds: 5,
   invalidopcode: 6, invalidop: 6, devicenotavailable: 7, nodevice: 7, doublefault: 8, invalidtss: 10,
   segmentnotpresent: 11, stacksegment: 12, stacksegmentfault: 12, stackerror: 12, generalprotection: 13,
   generalprotectionfault: 13, protectionfault: 13, pagefault: 14, coprocessor: 16, coprocessorerror: 16,
@@ -137,4 +176,14 @@ export function frameAt(address: string, returnAddress = false): CrashFrame | un
   const hex = normalizeHex(address);
   if (hex === undefined) return undefined;
   return returnAddress ? { address: hex, returnAddress: true } : { address: hex };
+}
+
+/** Whether `kind` is one of the documented kinds. */
+export function isCrashKind(kind: string): kind is CrashKind {
+  return (CRASH_KINDS as readonly string[]).includes(kind);
+}
+
+/** Vector number of a trap named by the console, or undefined when the name is unknown. */
+export function vectorFromName(name: string): number | undefined {
+  return NAMES[name.toLowerCase().replace(/[^a-z0-9]/g, '')];
 }

@@ -114,6 +114,15 @@ export class Symbolizer {
     });
   }
 
+  /** Whether an address (hex string) lies in the image's code; true when the image does not say where its code is. */
+  inCode(address: string): boolean {
+    try {
+      return this.isCode(toBigInt(address));
+    } catch {
+      return false;
+    }
+  }
+
   /** How many lookups are cached. */
   get cachedAddresses(): number {
     return this.cache.size;
@@ -200,12 +209,14 @@ const hex = (a: bigint): string => `0x${a.toString(16)}`;
 export async function symbolizeReport(report: CrashReport, symbolizer: Symbolizer): Promise<CrashReport> {
   const indexes: number[] = [];
   const requests: SymbolizeRequest[] = [];
-  report.frames.forEach((f, i) => {
+  // Words picked out of a stack dump that are not code addresses of this image were not return addresses.
+  const kept = report.frames.filter((f) => !f.fromStackDump || symbolizer.inCode(f.address));
+  kept.forEach((f, i) => {
     if (!f.address) return;
     indexes.push(i);
     requests.push({ address: f.address, isReturnAddress: f.returnAddress === true });
   });
-  const frames: CrashFrame[] = report.frames.map((f) => ({ ...f }));
+  const frames: CrashFrame[] = kept.map((f) => ({ ...f }));
   const notes = [...(report.notes ?? [])];
   const note = symbolizer.note;
   if (note && requests.length > 0 && !notes.includes(note)) notes.push(note);

@@ -207,3 +207,10 @@ export function withSession(use: (s: Session, before: Map<number, string>) => vo
     assertNoLeftovers(before);
   });
 }
+
+/** Fixture variants with the traits of real images (test/fixtures/README.md, "Variants like real images"). */
+export const SOLO5_O2 = join(BUILD, 'solo5-o2.virtio');
+export const RUMPRUN_BAKED = join(BUILD, 'hello-rumprun-baked.bin');
+export const UK017 = join(BUILD, 'uk017_qemu-x86_64');
+export const UK017_DBG = join(BUILD, 'uk017_qemu-x86_64.dbg');
+export const PANIC_KERNEL = join(BUILD, 'panic-kernel.elf');

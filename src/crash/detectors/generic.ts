@@ -3,10 +3,12 @@
  *   Triple fault                       QEMU (-d cpu_reset / guest_errors), then its `CPU Reset` register dump
  *   d1v0 Triple fault - invoking HVM shutdown action 1        Xen, for an HVM guest
  *   Guest crashed / {"event": "GUEST_PANICKED", …}            pvpanic, from QEMU's log or QMP
+ * A triple fault is kind `trap` (a CPU exception with no working handler), a
+ * pvpanic signal kind `panic`.
  */
-import { frameAt, type CrashReport } from '../report';
+import { frameAt, type CrashKind, type CrashReport } from '../report';
 import { parseEqualsRegisters } from './registerDump';
-import type { Detector, Emit } from './types';
+import type { Detector, Emit, Triggers } from './types';
 
 const TRIPLE_FAULT = /\btriple fault\b/i;
 const PVPANIC = /\bGUEST_PANICKED\b|\bGuest crashed\b|\bguest panicked\b/i;
@@ -14,6 +16,7 @@ const DUMP_HEADER = /^CPU Reset \(CPU \d+\)|^check_exception old: /;
 const MAX_DUMP_LINES = 40;
 
 export class GenericDetector implements Detector {
+  static readonly triggers: Triggers = { start: [], anywhere: ['triple fault', 'guest_panicked', 'guest crashed', 'guest panicked'] };
   readonly platform = 'generic' as const;
   private report?: CrashReport;
   private lines = 0;
@@ -28,14 +31,14 @@ export class GenericDetector implements Detector {
   feed(line: string, lineNo: number): void {
     if (TRIPLE_FAULT.test(line)) {
       this.flush();
-      this.report = base('triple-fault', 'Triple fault: the CPU could not deliver an exception and reset', lineNo);
+      this.report = base('trap', 'Triple fault: the CPU could not deliver an exception and reset', lineNo);
       this.lines = 0;
       this.sawRegisters = false;
       return;
     }
     if (PVPANIC.test(line)) {
       this.flush();
-      this.emit({ report: base('pvpanic', 'The guest signalled a panic through the pvpanic device', lineNo) });
+      this.emit({ report: base('panic', 'The guest signalled a panic through the pvpanic device', lineNo) });
       return;
     }
     const report = this.report;
@@ -63,6 +66,6 @@ export class GenericDetector implements Detector {
   }
 }
 
-function base(kind: string, message: string, line: number): CrashReport {
+function base(kind: CrashKind, message: string, line: number): CrashReport {
   return { platform: 'generic', kind, message, line, registers: {}, frames: [] };
 }

@@ -8,9 +8,14 @@
  *   Fatal error: out of memory.
  * An exception printer may spread the exception over several lines; those are
  * taken while brackets or a string literal are still open.
+ * The `mirage` tool prints a unikernel's output behind a column that names it
+ *   www          Fatal error: exception Failure("net_tap0")
+ * so a column seen before `Fatal error:` is removed from the lines that follow.
+ * Kinds: Out_of_memory → out-of-memory, Assert_failure → assertion, any other
+ * exception (Stack_overflow included) → exception.
  */
-import type { CrashFrame, CrashReport } from '../report';
-import { MAX_CRASH_LINES, MAX_FRAMES, type Detector, type Emit } from './types';
+import type { CrashFrame, CrashKind, CrashReport } from '../report';
+import { MAX_CRASH_LINES, MAX_FRAMES, type Detector, type Emit, type Triggers } from './types';
 
 const EXCEPTION = /^Fatal error: exception (.*)$/;
 const OUT_OF_MEMORY = /^Fatal error: out of memory\.?$/i;
@@ -19,16 +24,20 @@ const FRAME_OLD = /^(?:Raised at|Re-raised at|Raised by primitive operation at|C
 const FRAME_NEW = /^(?:Raised at|Re-raised at|Raised by primitive operation at|Called from) (\S+) in file "([^"]*)"(?: \(inlined\))?, lines? (\d+)/;
 const FRAME_OTHER = /^(?:(?:Raised at|Re-raised at|Raised by primitive operation at|Called from) unknown location|\(Program not linked with -g, cannot print stack backtrace\))/;
 const MAX_MESSAGE = 8 * 1024;
+// A name column (`www`, `hello`) padded by two or more blanks, before the runtime's own text.
+const COLUMN = /^(\S{1,32}\s{2,})(?=Fatal error: )/;
 
 type State = 'idle' | 'message' | 'backtrace';
 
 export class OcamlDetector implements Detector {
+  static readonly triggers: Triggers = { start: ['Fatal error: '], anywhere: ['fatal error: '] };
   readonly platform = 'mirage' as const;
   private state: State = 'idle';
   private report?: CrashReport;
   private depth = 0; // open brackets in the exception text
   private inString = false; // inside a "…" literal in the exception text
   private lines = 0;
+  private column = ''; // the name column of the pending exception's lines
 
   constructor(private readonly emit: Emit) {}
 
@@ -36,11 +45,15 @@ export class OcamlDetector implements Detector {
     return this.report !== undefined;
   }
 
-  feed(line: string, lineNo: number): void {
+  feed(raw: string, lineNo: number): void {
     if (this.report) {
-      if (this.continues(line)) return;
+      const inner = this.column && raw.startsWith(this.column) ? raw.slice(this.column.length) : raw;
+      if (this.continues(inner)) return;
       this.flush();
     }
+    const col = COLUMN.exec(raw);
+    this.column = col ? col[1] : '';
+    const line = col ? raw.slice(col[1].length) : raw;
     let m: RegExpExecArray | null;
     if ((m = EXCEPTION.exec(line))) {
       const text = m[1].trim();
@@ -111,14 +124,13 @@ function backtraceFrame(line: string): CrashFrame | null | undefined {
   return FRAME_OTHER.test(line) ? null : undefined;
 }
 
-function exceptionKind(text: string): string {
+function exceptionKind(text: string): CrashKind {
   if (/^Out_of_memory\b/.test(text)) return 'out-of-memory';
-  if (/^Stack_overflow\b/.test(text)) return 'stack-overflow';
   if (/^Assert_failure\b/.test(text)) return 'assertion';
   return 'exception';
 }
 
-function base(kind: string, message: string, line: number): CrashReport {
+function base(kind: CrashKind, message: string, line: number): CrashReport {
   const report: CrashReport = { platform: 'mirage', kind, message, line, registers: {}, frames: [] };
   // Assert_failure carries its own source location.
   const m = /^Assert_failure\s*\(\s*"([^"]*)",\s*(\d+),/.exec(message);

@@ -7,8 +7,8 @@
  *   Solo5: solo5_abort() called  |  Solo5: solo5_exit(2) called  |  Solo5: Halted
  * A trap, its cr2 line and the ABORT that follows are one crash.
  */
-import { describePageFaultCode, frameAt, normalizeHex, trapFromMnemonic, type CrashReport } from '../report';
-import type { Detector, Emit } from './types';
+import { describePageFaultCode, frameAt, normalizeHex, trapFromMnemonic, type CrashKind, type CrashReport } from '../report';
+import type { Detector, Emit, Triggers } from './types';
 
 // `type=` on x86_64; other architectures print only register=value pairs.
 const TRAP = /^Solo5: trap: (?:type=(\S+))?(.*)$/;
@@ -19,6 +19,8 @@ const EXIT = /^Solo5: solo5_exit\((-?\d+)\) called/;
 const KEY_VALUE = /\b([a-z0-9]+)=(?:0x)?([0-9a-fA-F]+)\b/g;
 
 export class Solo5Detector implements Detector {
+  // Other Solo5 lines only close a pending trap.
+  static readonly triggers: Triggers = { start: ['Solo5: (?:trap:|ABORT:|solo5_abort\\(\\)|solo5_exit\\()'] };
   readonly platform = 'solo5' as const;
   private trap?: CrashReport;
   private trapType = '';
@@ -83,7 +85,7 @@ export class Solo5Detector implements Detector {
   }
 }
 
-function base(kind: string, message: string, line: number): CrashReport {
+function base(kind: CrashKind, message: string, line: number): CrashReport {
   return { platform: 'solo5', kind, message, line, registers: {}, frames: [] };
 }
 
@@ -115,7 +117,7 @@ function trapMessage(report: CrashReport, type: string): string {
 }
 
 function abortReport(text: string, lineNo: number, file?: string, fileLine?: number): CrashReport {
-  let kind = 'abort';
+  let kind: CrashKind = 'abort';
   if (/stack corruption|stack smash|stack_chk/i.test(text)) kind = 'stack-smash';
   else if (/^Assertion\b.*\bfailed/i.test(text)) kind = 'assertion';
   const report = base(kind, text || 'ABORT', lineNo);

@@ -26,8 +26,24 @@ export interface LogContext {
   readonly platforms: ReadonlySet<Platform>;
 }
 
+/**
+ * The lines that can change the state of a detector holding nothing (`pending`
+ * false). The collector joins every detector's triggers into one pattern and
+ * skips all detectors for a line that matches none of them while nothing is
+ * pending: most console lines need no detector at all. A detector without
+ * triggers is fed every line.
+ */
+export interface Triggers {
+  /** Pattern sources matched at the start of a clean line, case-sensitive. */
+  readonly start: readonly string[];
+  /** The same, case-insensitive. */
+  readonly startIgnoreCase?: readonly string[];
+  /** Pattern sources matched anywhere in the line, case-insensitive (keep these few and literal). */
+  readonly anywhere?: readonly string[];
+}
+
 /** A detector's constructor; the context is absent when a detector is used alone. */
-export type DetectorClass = new (emit: Emit, context?: LogContext) => Detector;
+export type DetectorClass = (new (emit: Emit, context?: LogContext) => Detector) & { readonly triggers?: Triggers };
 
 /**
  * A small state machine fed one clean console line at a time. Lines arrive with

@@ -11,9 +11,9 @@
  *   BUG at mm.c:123  |  ASSERTION FAILED: x != NULL at sched.c:88.
  *   (XEN) Domain 1 (vcpu#0) crashed on cpu#0:  then `(XEN) RIP: e033:[<…>]`, `rax: … rbx: …`
  */
-import { frameAt, normalizeHex, trapFromName, trapFromVector, type CrashReport } from '../report';
+import { frameAt, normalizeHex, trapFromName, trapFromVector, type CrashKind, type CrashReport } from '../report';
 import { parseColonRegisters, parseStackWalk } from './registerDump';
-import { MAX_CRASH_LINES, MAX_FRAMES, type Detector, type Emit } from './types';
+import { MAX_CRASH_LINES, MAX_FRAMES, type Detector, type Emit, type Triggers } from './types';
 
 const HEX = '(?:0x)?([0-9a-fA-F]+)';
 const PAGE_FAULT = new RegExp(`^Page fault at linear address ${HEX}, rip ${HEX}(?:, regs [^,]*)?(?:, sp ${HEX})?(?:, our_sp [^,]*)?(?:, code ${HEX})?`);
@@ -25,6 +25,9 @@ const DOMAIN_CRASH = /^Domain (\d+) \(vcpu#(\d+)\) crashed on cpu#(\d+)/;
 const DO_EXIT = /^Do_exit called!?/i;
 
 export class XenDetector implements Detector {
+  static readonly triggers: Triggers = {
+    start: ['Page fault at linear address ', 'GPF rip: ', 'FATAL:\\s+Unhandled Trap ', '(?:Mini-OS: )?BUG at ', 'ASSERTION FAILED: ', 'Domain \\d+ \\(vcpu#'],
+  };
   readonly platform = 'xen' as const;
   private report?: CrashReport;
   private lines = 0;
@@ -80,7 +83,8 @@ export class XenDetector implements Detector {
       return;
     }
     if ((m = DOMAIN_CRASH.exec(line))) {
-      this.start(base('domain-crash', `Domain ${m[1]} (vcpu ${m[2]}) crashed`, lineNo));
+      // The hypervisor crashed the domain, most often for a fault the guest could not handle.
+      this.start(base('trap', `Domain ${m[1]} (vcpu ${m[2]}) crashed`, lineNo));
       this.hypervisor = true;
       return;
     }
@@ -128,6 +132,6 @@ export class XenDetector implements Detector {
   }
 }
 
-function base(kind: string, message: string, line: number): CrashReport {
+function base(kind: CrashKind, message: string, line: number): CrashReport {
   return { platform: 'xen', kind, message, line, registers: {}, frames: [] };
 }

@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path';
 import { genericExit } from './exits';
+import { rumprunScheduler } from './threads/rumprun';
 import { virtioDevices, type GuestInput, type PlatformProfile } from './types';
 
 export function rumprunConfig(input: GuestInput): string {
@@ -34,4 +35,5 @@ export const rumprun: PlatformProfile = {
   // A Rumprun guest halts; the console's `_exit(N)` line is its status if QEMU is ended otherwise.
   exitPorts: [],
   exitStatus: genericExit,
+  scheduler: rumprunScheduler,
 };

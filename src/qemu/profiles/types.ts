@@ -4,6 +4,7 @@
  */
 import type { BootImage } from '../bootImage';
 import type { GuestExit } from './exits';
+import type { SchedulerLayout } from './threads/types';
 
 export type { GuestExit } from './exits';
 
@@ -62,6 +63,11 @@ export interface PlatformProfile {
   exitStatus(code: number, console: readonly string[]): GuestExit;
   /** Why this image cannot be launched the usual way, if it cannot (e.g. Solo5 hvt). */
   launchProblem?(facts: ImageFacts): string | undefined;
+  /**
+   * The platform's own thread scheduler, whose threads the debugger lists (threads/). Absent: the
+   * guest runs one thread per vCPU as far as the debugger can tell (Solo5, generic kernels).
+   */
+  scheduler?: SchedulerLayout;
 }
 
 /** The id of the guest's user-network backend (a recording replays its packets through a filter). */

@@ -3,6 +3,7 @@
  * file next to it. The command line is `<kernel parameters> -- <application arguments>`.
  */
 import { unikraftExit } from './exits';
+import { unikraftScheduler } from './threads/unikraft';
 import type { PlatformProfile } from './types';
 import { virtioDevices } from './types';
 
@@ -16,4 +17,5 @@ export const unikraft: PlatformProfile = {
   entrySymbols: ['main'],
   exitPorts: [0x501],
   exitStatus: (code) => unikraftExit(code),
+  scheduler: unikraftScheduler,
 };

@@ -64,7 +64,7 @@ describe('the import graph', () => {
     const files = filesUnder(SRC);
     const graph = new Map(files.map((f) => [f, importsOf(f)]));
     assert.equal(findCycle(graph)?.map(name).join(' → '), undefined);
-    for (const lib of ['mi', 'qemu', 'crash', 'elf']) {
+    for (const lib of ['mi', 'qemu', 'crash', 'elf', 'ocaml']) {
       for (const f of files.filter((x) => x.startsWith(join(SRC, lib) + '/'))) {
         const up = (graph.get(f) ?? []).filter((t) => t.startsWith(`${ADAPTER}/`) || t.startsWith(join(SRC, 'extension') + '/'));
         assert.deepEqual(up.map(name), [], `${name(f)} imports the adapter or the extension`);
@@ -74,7 +74,11 @@ describe('the import graph', () => {
 
   it('MI syntax stays in src/mi and QMP commands in src/qemu', () => {
     for (const f of filesUnder(SRC)) {
-      const text = readFileSync(f, 'utf8');
+      // Code only: comments may name a command to say what something does.
+      const text = readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((line) => !/^\s*(\*|\/\*|\/\/)/.test(line))
+        .join('\n');
       if (!f.startsWith(join(SRC, 'mi') + '/')) {
         assert.doesNotMatch(text, /['"`]-(?:exec|break|data|var|stack|target|gdb|file|symbol|environment|interpreter|thread)-[a-z-]+/, `${name(f)} holds an MI command`);
         assert.doesNotMatch(text, /\.send\(\s*['"`]-[a-z]+-/, `${name(f)} sends to gdb by hand`);

@@ -41,7 +41,7 @@ describe('OcamlDetector', () => {
       'Fatal error: out of memory.',
       'Fatal error: allocation failure during minor GC',
     ]);
-    assert.deepEqual(out.map((c) => c.report.kind), ['stack-overflow', 'out-of-memory', 'assertion', 'out-of-memory', 'panic']);
+    assert.deepEqual(out.map((c) => c.report.kind), ['exception', 'out-of-memory', 'assertion', 'out-of-memory', 'panic']);
     assert.deepEqual(out[2].report.source, { file: 'unikernel.ml', line: 31 });
   });
 

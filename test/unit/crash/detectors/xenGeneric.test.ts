@@ -32,7 +32,7 @@ describe('XenDetector (Mini-OS)', () => {
 describe('GenericDetector', () => {
   it('Xen’s triple fault line and a QMP GUEST_PANICKED event', () => {
     const out = run(generic, ['d1v0 Triple fault - invoking HVM shutdown action 1', '{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "GUEST_PANICKED", "data": {"action": "pause"}}']);
-    assert.deepEqual(out.map((c) => c.report.kind), ['triple-fault', 'pvpanic']);
+    assert.deepEqual(out.map((c) => c.report.kind), ['trap', 'panic']);
     assert.deepEqual(out[0].report.frames, []);
   });
 

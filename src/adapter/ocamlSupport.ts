@@ -1,0 +1,189 @@
+/**
+ * The debugger's OCaml side for MirageOS images: OCaml names for frames and function breakpoints,
+ * uncaught exceptions decided at the raise, and OCaml values read from guest memory. The knowledge
+ * of OCaml itself is src/ocaml/; this part reads the guest through gdb for it.
+ */
+import type { Gdb } from '../mi/gdb';
+import * as mi from '../mi/commands';
+import {
+  ARGUMENT_REGISTERS,
+  DOMAIN_STATE_REGISTER,
+  RAISE_FUNCTIONS,
+  START_PROGRAM,
+  classifyRaise,
+  decodeModuleBlock,
+  decodeValue,
+  demangle,
+  displayName,
+  formatException,
+  readExceptionPointer,
+  toGdbRegex,
+  type OcamlMemory,
+  type OcamlValue,
+} from '../ocaml';
+
+/** Memory is read in aligned lines of this many bytes and kept until the guest runs again. */
+const LINE = 64n;
+
+/** Guest memory through gdb, cached for one stop (values are read word by word). */
+export class GuestMemory implements OcamlMemory {
+  private readonly lines = new Map<bigint, Promise<Buffer | undefined>>();
+  private readonly symbols = new Map<bigint, Promise<string | undefined>>();
+
+  constructor(private readonly gdb: Gdb) {}
+
+  /** The guest ran: what was read may have changed. */
+  forget(): void {
+    this.lines.clear();
+  }
+
+  async readWord(addr: bigint): Promise<bigint | undefined> {
+    const bytes = await this.readBytes(addr, 8);
+    return bytes?.readBigUInt64LE(0);
+  }
+
+  async readBytes(addr: bigint, length: number): Promise<Buffer | undefined> {
+    if (length <= 0) return Buffer.alloc(0);
+    const first = addr - (addr % LINE);
+    const parts: Buffer[] = [];
+    for (let line = first; line < addr + BigInt(length); line += LINE) {
+      const data = await this.line(line);
+      if (!data) return undefined;
+      parts.push(data);
+    }
+    const all = Buffer.concat(parts);
+    const start = Number(addr - first);
+    return all.subarray(start, start + length);
+  }
+
+  symbolAt(addr: bigint): Promise<string | undefined> {
+    let s = this.symbols.get(addr);
+    if (!s) {
+      // gdb prints a code pointer with its symbol: `(void (*)()) 0x1229c7 <caml_start_program+123>`.
+      s = mi
+        .dataEvaluateExpression(this.gdb, `(void (*)())0x${addr.toString(16)}`)
+        .then((text) => /<([^+>]+)(?:\+\d+)?>/.exec(text)?.[1])
+        .catch(() => undefined);
+      this.symbols.set(addr, s);
+    }
+    return s;
+  }
+
+  private line(at: bigint): Promise<Buffer | undefined> {
+    let p = this.lines.get(at);
+    if (!p) {
+      p = mi
+        .dataReadMemoryBytes(this.gdb, at, Number(LINE))
+        .then((blocks) => {
+          const b = blocks.find((x) => x.begin === at && x.contents.length === Number(LINE));
+          return b?.contents;
+        })
+        .catch(() => undefined);
+      this.lines.set(at, p);
+    }
+    return p;
+  }
+}
+
+export interface RaiseStop {
+  /** Nothing will catch it. */
+  uncaught: boolean;
+  /** The exception as OCaml prints it: `Failure("deliberate")`. */
+  text?: string;
+}
+
+export class OcamlSupport {
+  readonly memory: GuestMemory;
+
+  private constructor(private readonly gdb: Gdb) {
+    this.memory = new GuestMemory(gdb);
+  }
+
+  /** OCaml support for an image that has the OCaml runtime, else undefined. */
+  static async detect(gdb: Gdb): Promise<OcamlSupport | undefined> {
+    const found = await mi.symbolInfoFunctions(gdb, `^${START_PROGRAM}$`).catch(() => []);
+    return found.some((f) => f.name === START_PROGRAM) ? new OcamlSupport(gdb) : undefined;
+  }
+
+  /** `camlHello__depth_88` → `Hello.depth`; anything else as it is. */
+  frameName(func: string): string {
+    return displayName(func);
+  }
+
+  /** Whether a function name is OCaml's (so its mangled name is worth showing too). */
+  isOcamlFunction(func: string | undefined): boolean {
+    return !!func && demangle(func) !== undefined;
+  }
+
+  /**
+   * The linker name of a function named the OCaml way (`Hello.depth`, `depth`, `Stdlib.(^)`), for
+   * a function breakpoint; undefined when the name is not OCaml's or nothing matches.
+   */
+  async resolveFunction(name: string): Promise<string | undefined> {
+    if (/^caml/.test(name)) return undefined;
+    const regex = toGdbRegex(name);
+    if (!regex) return undefined;
+    const found = await mi.symbolInfoFunctions(this.gdb, regex).catch(() => []);
+    const names = [...new Set(found.map((f) => f.name))];
+    // Nested modules or several stamps: the first found is the one gdb would list first.
+    return names[0];
+  }
+
+  /** Where raises can be caught: OCaml's raise and the C runtime's. */
+  raiseFunctions(): string[] {
+    return ['caml_raise_exn', 'caml_raise_exception'];
+  }
+
+  /** At the first instruction of a raise function: will it be caught, and what is it? */
+  async atRaise(func: 'caml_raise_exn' | 'caml_raise_exception', threadId: number): Promise<RaiseStop> {
+    this.memory.forget();
+    const where = RAISE_FUNCTIONS[func];
+    const at = { threadId, level: 0 };
+    const reg = async (r: string): Promise<bigint | undefined> => {
+      const v = await mi.dataEvaluateExpression(this.gdb, `(unsigned long)$${r}`, at).catch(() => '');
+      return /^\d+$/.test(v) ? BigInt(v) : undefined;
+    };
+    const exn = await reg(where.exception);
+    const domainState = await reg('domainState' in where ? where.domainState : DOMAIN_STATE_REGISTER);
+    const text = exn !== undefined ? await formatException(exn, this.memory).catch(() => undefined) : undefined;
+    const ep = domainState !== undefined ? await readExceptionPointer(this.memory, domainState) : undefined;
+    if (ep === undefined) return { uncaught: false, text };
+    const verdict = await classifyRaise(this.memory, ep);
+    // Handed back to C through a callback: that C code decides; its own raise is seen again.
+    return { uncaught: verdict.kind === 'uncaught', text };
+  }
+
+  /** The exception a crash function got as its first argument (caml_fatal_uncaught_exception). */
+  async exceptionArgument(threadId: number): Promise<string | undefined> {
+    const v = await mi.dataEvaluateExpression(this.gdb, '(unsigned long)$rdi', { threadId, level: 0 }).catch(() => '');
+    return /^\d+$/.test(v) ? formatException(BigInt(v), this.memory).catch(() => undefined) : undefined;
+  }
+
+  /**
+   * The arguments of an OCaml function stopped at its first instruction: the calling convention's
+   * registers, decoded (OCaml's DWARF names none, so they are `arg1`, `arg2`, …).
+   */
+  async entryArguments(threadId: number, count = 2): Promise<{ name: string; value: OcamlValue }[]> {
+    const at = { threadId, level: 0 };
+    const out: { name: string; value: OcamlValue }[] = [];
+    for (const [i, r] of ARGUMENT_REGISTERS.slice(0, count).entries()) {
+      const v = await mi.dataEvaluateExpression(this.gdb, `(unsigned long)$${r}`, at).catch(() => '');
+      if (!/^\d+$/.test(v)) continue;
+      out.push({ name: `arg${i + 1} (${r})`, value: await decodeValue(BigInt(v), this.memory) });
+    }
+    return out;
+  }
+
+  /** A module's globals: the fields of its module block `caml<Module>`. */
+  async moduleGlobals(module: string): Promise<OcamlValue | undefined> {
+    const symbol = `caml${module.replaceAll('.', '__')}`;
+    const v = await mi.dataEvaluateExpression(this.gdb, `(unsigned long)&${symbol}`).catch(() => '');
+    if (!/^\d+$/.test(v)) return undefined;
+    return decodeModuleBlock(BigInt(v), this.memory);
+  }
+
+  /** Decodes one word the user pointed at (`ocaml: $rax`, a register's hover). */
+  async decode(word: bigint): Promise<OcamlValue> {
+    return decodeValue(word, this.memory);
+  }
+}
