@@ -16,6 +16,8 @@ const entries = [
   { entryPoints: ['src/adapter/main.ts'], outfile: 'dist/debugAdapter.js' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['src/language/server.ts'], outfile: 'dist/languageServer.js' },
+  // The Memory view's webview script: runs in the webview, not in Node.
+  { entryPoints: ['src/extension/memory/webview/main.ts'], outfile: 'dist/memoryView.js', platform: 'browser', format: 'iife', sourcemap: false },
 ];
 const contexts = await Promise.all(entries.map((e) => esbuild.context({ ...common, ...e })));
 if (watch) {

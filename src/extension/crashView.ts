@@ -170,7 +170,9 @@ export class CrashView implements vscode.Disposable {
   }
 
   private onCrash(entry: CrashEntry): void {
-    if (this.tree.visible) {
+    // VS Code adds extension views to Run and Debug collapsed, at the bottom, whatever package.json
+    // says; a live crash opens the view (without taking the focus) so the trace is on screen at the stop.
+    if (this.tree.visible || entry.via === 'session') {
       void this.reveal(entry);
       return;
     }

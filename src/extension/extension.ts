@@ -13,6 +13,7 @@ import type { CrashEntry } from './crashModel';
 import { CrashStore } from './crashStore';
 import { CrashView } from './crashView';
 import { ConsoleLanguage } from './languageClient';
+import { MemoryViews } from './memory/memoryViews';
 
 /** What the extension gives other extensions and its own extension-host tests. */
 export interface UnikernelApi {
@@ -20,6 +21,7 @@ export interface UnikernelApi {
   readonly view: CrashView;
   readonly language: ConsoleLanguage;
   readonly consoleLogs: ConsoleLogs;
+  readonly memory: MemoryViews;
 }
 
 interface CrashEventBody {
@@ -67,7 +69,9 @@ export function activate(context: vscode.ExtensionContext): UnikernelApi {
   );
   registerCommands(context, crashes, view, language);
   registerReverseCommands(context);
-  return { crashes, view, language, consoleLogs };
+  const memory = new MemoryViews(context.extensionUri);
+  memory.register(context);
+  return { crashes, view, language, consoleLogs, memory };
 }
 
 /** The session's console log as an absolute path (the adapter resolves a relative one against `cwd`). */

@@ -2,6 +2,7 @@
 // from the fixture unikernel, and the clean-up that leaves no process behind, also on failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -47,6 +48,53 @@ export interface Harness {
 
 let current: Promise<Harness> | undefined;
 let server: ChildProcess | undefined;
+let gallery: Server | undefined;
+
+/** A request made to the extension gallery (code-server's or the page's), as the local stand-in saw it. */
+export interface GalleryRequest {
+  time: number;
+  method: string;
+  url: string;
+  body: string;
+}
+const galleryLog: GalleryRequest[] = [];
+
+/** Every request made to the extension gallery so far in this run. */
+export function galleryRequests(): readonly GalleryRequest[] {
+  return galleryLog;
+}
+
+/**
+ * A stand-in for the extension gallery on 127.0.0.1 (code-server's EXTENSIONS_GALLERY points here): it
+ * answers that no extension exists and records what was asked, so a test can tell whether anything
+ * asked the network for an extension. Nothing leaves the machine.
+ */
+async function startGallery(): Promise<string> {
+  const srv = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      galleryLog.push({ time: Date.now(), method: req.method ?? '', url: req.url ?? '', body: Buffer.concat(chunks).toString('utf8').slice(0, 4000) });
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Access-Control-Allow-Headers', '*');
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+      res.setHeader('Content-Type', 'application/json');
+      const none = { results: [{ extensions: [], pagingToken: null, resultMetadata: [{ metadataType: 'ResultCount', metadataItems: [{ name: 'TotalCount', count: 0 }] }] }] };
+      res.end(req.method === 'POST' ? JSON.stringify(none) : '{}');
+    });
+  });
+  gallery = srv;
+  await new Promise<void>((ok, fail) => {
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => ok());
+  });
+  const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  return JSON.stringify({
+    serviceUrl: `${base}/vscode/gallery`,
+    itemUrl: `${base}/vscode/item`,
+    resourceUrlTemplate: `${base}/vscode/asset/{publisher}/{name}/{version}/Microsoft.VisualStudio.Code.WebResources/{path}`,
+  });
+}
 let context: BrowserContext | undefined;
 let tmpRoot: string | undefined;
 
@@ -150,7 +198,7 @@ async function start(): Promise<Harness> {
   const userData = join(tmp, 'user-data');
   writeJson(join(userData, 'User/settings.json'), userSettings());
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, [RUN_TAG_VAR]: RUN_TAG, UNIKERNEL_E2E_OUT: OUT };
+  const env: NodeJS.ProcessEnv = { ...process.env, [RUN_TAG_VAR]: RUN_TAG, UNIKERNEL_E2E_OUT: OUT, EXTENSIONS_GALLERY: await startGallery() };
   delete env.VSCODE_IPC_HOOK_CLI;
   // Its own process group: the clean-up ends code-server and everything it started in one signal.
   server = spawn(
@@ -279,6 +327,9 @@ async function waitGone(ms: number): Promise<void> {
 export async function stopHarness(): Promise<void> {
   const ctx = context;
   context = undefined;
+  gallery?.closeAllConnections();
+  gallery?.close();
+  gallery = undefined;
   if (ctx) await Promise.race([ctx.close().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
   const srv = server;
   server = undefined;

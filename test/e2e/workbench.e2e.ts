@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { harness, T, type Harness } from './harness';
-import { activeTab, cursorLine, expandPane, goToLine, gutterLine, quickInput, quickOpen, row, runCommand, screenshot } from './ui';
+import { activeTab, cleanSlate, cursorLine, expandPane, goToLine, gutterLine, quickInput, quickOpen, row, runCommand, screenshot } from './ui';
 
 describe('Unikernel debugger in VS Code (code-server + Chromium)', function () {
   this.timeout(180_000);
@@ -19,6 +19,7 @@ describe('Unikernel debugger in VS Code (code-server + Chromium)', function () {
     page = await h.openWorkbench();
     // F5 does something only once the workbench knows the launch configuration.
     await page.locator('[id="status.debug"]').filter({ hasText: 'Fixture (multiboot a.out kludge)' }).waitFor({ timeout: T.medium });
+    await cleanSlate(page);
   });
 
   after(async () => {
@@ -81,6 +82,8 @@ describe('Unikernel debugger in VS Code (code-server + Chromium)', function () {
 
     // Stopped at the crash: VS Code's exception widget over the faulting line.
     await page.locator('.exception-widget', { hasText: 'page-fault' }).first().waitFor({ state: 'visible', timeout: T.debugStop });
+    // The view opens by itself at a live crash (VS Code adds it collapsed, at the bottom).
+    await page.locator('.pane-header[aria-label="Unikernel Crash Trace Section"][aria-expanded="true"]').waitFor({ timeout: T.medium });
     const panel = await expandPane(page, 'Unikernel Crash Trace');
     const crash = row(panel, /page-fault/).first();
     await crash.waitFor({ state: 'visible', timeout: T.medium });

@@ -244,6 +244,70 @@ export async function run(): Promise<void> {
         await vscode.commands.executeCommand('unikernel.crashTrace.clear');
       }
     },
+
+    'a hidden Memory view reads nothing; shown again, it reads the rows on screen': async () => {
+      assert.ok(api && folder);
+      const memory = api.memory;
+      // Every readMemory request the adapter gets (the view's go through the same channel).
+      let reads = 0;
+      let onStop: (() => void) | undefined;
+      const tracker = vscode.debug.registerDebugAdapterTrackerFactory('unikernel', {
+        createDebugAdapterTracker: () => ({
+          onWillReceiveMessage: (m: { type?: string; command?: string }) => {
+            if (m.type === 'request' && m.command === 'readMemory') reads++;
+          },
+          onDidSendMessage: (m: { type?: string; event?: string }) => {
+            if (m.type === 'event' && m.event === 'stopped') onStop?.();
+          },
+        }),
+      });
+      const nextStop = (what: string): Promise<void> =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no stop after ${what} within 60 s`)), 60_000);
+          onStop = () => {
+            clearTimeout(timer);
+            onStop = undefined;
+            resolve();
+          };
+        });
+      const bp = new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(join(ws, 'kernel.c')), new vscode.Position(marker(kernelC, 'demo-compute') - 1, 0)));
+      vscode.debug.addBreakpoints([bp]);
+      let session: vscode.DebugSession | undefined;
+      try {
+        const stopped = nextStop('the launch');
+        assert.ok(await vscode.debug.startDebugging(folder, { type: 'unikernel', request: 'launch', name: 'Host test: memory', kernel: kernelElf, cmdline: 'mode=normal' }));
+        await stopped;
+        session = await until('the session', () => vscode.debug.activeDebugSession);
+        await until('the stopped frame', () => vscode.debug.activeStackItem);
+        const panel = await memory.openTyped('counter_ptr', session.id);
+        assert.ok(panel, 'the view opened');
+        assert.equal(memory.panels.length, 1);
+        await until('the view to read its rows', () => reads > 0);
+        // Another editor over it in its group: the view is hidden and its webview gone.
+        const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(ws, 'kernel.c')));
+        await vscode.window.showTextDocument(doc, { viewColumn: panel.panel.viewColumn, preview: false });
+        await until('the view to be hidden', () => !panel.panel.visible);
+        reads = 0;
+        const stepped = nextStop('Step Over');
+        await session.customRequest('next', { threadId: 1 });
+        await stepped;
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal(reads, 0, 'no reads while hidden');
+        panel.reveal();
+        await until('the view to read again when shown', () => reads > 0);
+        panel.dispose();
+        assert.equal(memory.panels.length, 0);
+      } finally {
+        tracker.dispose();
+        vscode.debug.removeBreakpoints([bp]);
+        if (session) {
+          const id = session.id;
+          const ended = new Promise<void>((resolve) => vscode.debug.onDidTerminateDebugSession((s) => s.id === id && resolve()));
+          await vscode.debug.stopDebugging(session);
+          await ended;
+        }
+      }
+    },
   };
 
   for (const name of HOST_TESTS) {

@@ -9,6 +9,7 @@ export const HOST_TESTS = [
   'a symbols ELF picked for a log replaces the recorded one',
   'Clear empties the panel',
   'Reverse Step Out and Reverse Step Into walk back from a crash of a recorded session',
+  'a hidden Memory view reads nothing; shown again, it reads the rows on screen',
 ] as const;
 
 export type HostTestName = (typeof HOST_TESTS)[number];
