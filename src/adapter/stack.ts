@@ -39,7 +39,7 @@ export interface FrameRef extends FrameContext {
 
 const DEFAULT_STACK_LEVELS = 20;
 /** Frames fetched at every stop before VS Code asks (it asks for 1, then 20). */
-export const PREFETCH_FRAMES = 20;
+const PREFETCH_FRAMES = 20;
 
 /** `Thread 1.2 (CPU#1 [halted ])` → `CPU 1 (halted)`; a running vCPU is just `CPU 0`; anything else keeps gdb's words. */
 export function vcpuName(targetId: string, id: number): string {
