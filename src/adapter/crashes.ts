@@ -199,7 +199,15 @@ export class Crashes {
    * A crash the console showed, symbolized. `stop`: the guest should stop for it; otherwise it is
    * the crash already shown (`shown`), told again (its richer trace is kept), or crashes do not stop.
    */
-  async fromConsole(raw: CrashReport): Promise<{ report: CrashReport; stop: boolean; shown: boolean }> {
+  async fromConsole(raw: CrashReport): Promise<{ report: CrashReport; stop: boolean; text: string; notify: boolean }> {
+    const { report, stop, shown } = await this.consoleCrash(raw);
+    // A notification only for a crash nothing else shows: the guest's own account of the crash on
+    // screen, or of one it is about to stop at, is for the Debug Console.
+    const heading = shown ? "The console's account of the crash" : 'Crash detected on the console';
+    return { report, stop, text: `${heading} (line ${report.line}):\n${formatTrace(report)}\n`, notify: !shown && !stop };
+  }
+
+  private async consoleCrash(raw: CrashReport): Promise<{ report: CrashReport; stop: boolean; shown: boolean }> {
     const symbolizer = await this.getSymbolizer();
     const symbolized = symbolizer ? await symbolizeReport(raw, symbolizer).catch(() => raw) : raw;
     // The console detector's guess (`solo5` for Solo5-style lines) gives way to the launched image's platform.

@@ -19,6 +19,16 @@ export interface ProcessGuard {
   releaseDir(path: string): void;
 }
 
+/** A guard that goes through whichever reaper runs now (there is none before initialize). */
+export function guardThrough(reaper: () => Reaper | undefined): ProcessGuard {
+  return {
+    guard: (pid) => reaper()?.guard(pid),
+    release: (pid) => reaper()?.release(pid),
+    guardDir: (dir) => reaper()?.guardDir(dir),
+    releaseDir: (dir) => reaper()?.releaseDir(dir),
+  };
+}
+
 export class Reaper implements ProcessGuard {
   /** Every guarded pid in this process, for the adapter's own signal handlers. */
   private static readonly live = new Set<number>();

@@ -4,7 +4,7 @@
  * class: they get what they need (the gdb host, run control, the guest) when they are made.
  */
 import { CapabilitiesEvent, ContinuedEvent, DebugSession, Event, ExitedEvent, InitializedEvent, InvalidatedEvent, MemoryEvent, OutputEvent } from '@vscode/debugadapter';
-import { ProgressEndEvent, ProgressStartEvent, ProgressUpdateEvent, StoppedEvent, TerminatedEvent } from '@vscode/debugadapter';
+import { StoppedEvent, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { CrashReport } from '../crash/report';
 import { Breakpoints } from './breakpoints';
@@ -12,13 +12,13 @@ import { CAPABILITIES } from './capabilities';
 import { validateAttach, validateLaunch } from './config';
 import { GuestConsole } from './console';
 import { Crashes } from './crashes';
-import { formatTrace } from './crashPaths';
 import { Debuggee } from './debuggee';
 import { errorText, timeoutScale } from './format';
 import { GdbHost } from './gdbHost';
 import { MemoryView } from './memory';
 import { OcamlSupport } from './ocamlSupport';
-import { Reaper, type ProcessGuard } from './reaper';
+import { progressBar } from './progress';
+import { Reaper, guardThrough, type ProcessGuard } from './reaper';
 import type { Replay, ReverseMove } from './replay';
 import { RunControl } from './runControl';
 import { SourcePaths } from './sourcePaths';
@@ -36,12 +36,7 @@ const NOTES = {
 export class UnikernelDebugSession extends DebugSession {
   /** Kills what we started even when the adapter is killed; started at initialize. */
   private reaper: Reaper | undefined;
-  private readonly processes: ProcessGuard = {
-    guard: (pid) => this.reaper?.guard(pid),
-    release: (pid) => this.reaper?.release(pid),
-    guardDir: (dir) => this.reaper?.guardDir(dir),
-    releaseDir: (dir) => this.reaper?.releaseDir(dir),
-  };
+  private readonly processes: ProcessGuard = guardThrough(() => this.reaper);
   private readonly sources = new SourcePaths({ roots: [process.cwd()] });
   private readonly gdbHost: GdbHost;
   private readonly run: RunControl;
@@ -133,8 +128,7 @@ export class UnikernelDebugSession extends DebugSession {
 
   /** An OCaml image (MirageOS) gets OCaml names, exceptions and values in every part that shows them. */
   private async useImageLanguage(): Promise<void> {
-    const gdb = this.gdbHost.gdb;
-    const symbols = this.crashes.symbols;
+    const [gdb, symbols] = [this.gdbHost.gdb, this.crashes.symbols];
     const ocaml = gdb && symbols ? await OcamlSupport.detect(gdb, symbols) : undefined;
     if (!ocaml) return;
     for (const part of [this.stack, this.memory]) part.setFunctionNames((func) => ocaml.frameName(func));
@@ -213,10 +207,7 @@ export class UnikernelDebugSession extends DebugSession {
     await this.reverse(response, args.threadId, { move: 'continue', watch: this.breakpoints.hasDataBreakpoints });
   }
 
-  /**
-   * DAP has Step Back only; Reverse Step Into and Reverse Step Out are custom requests, sent by the
-   * extension's commands of those names. VS Code does not know they run the guest: it is told.
-   */
+  /** Reverse Step Into/Out are custom requests (DAP has Step Back only); VS Code is told they run the guest. */
   protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
     const a = (args ?? {}) as { threadId?: unknown; granularity?: unknown };
     const threadId = typeof a.threadId === 'number' ? a.threadId : 1;
@@ -240,8 +231,7 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
-    response.body = this.breakpoints.dataInfo(args);
-    this.sendResponse(response);
+    void this.answer(response, async () => this.breakpoints.dataInfo(args));
   }
 
   protected override async setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): Promise<void> {
@@ -262,8 +252,7 @@ export class UnikernelDebugSession extends DebugSession {
   // ---- threads, stacks, variables ---------------------------------------------------------------
 
   protected override async threadsRequest(response: DebugProtocol.ThreadsResponse): Promise<void> {
-    response.body = { threads: await this.stack.threads() };
-    this.sendResponse(response);
+    await this.answer(response, async () => ({ threads: await this.stack.threads() }));
   }
 
   protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
@@ -274,8 +263,7 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
-    response.body = { scopes: this.variables.scopes(this.stack.frame(args.frameId)) };
-    this.sendResponse(response);
+    void this.answer(response, async () => ({ scopes: this.variables.scopes(this.stack.frame(args.frameId)) }));
   }
 
   protected override async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
@@ -402,12 +390,9 @@ export class UnikernelDebugSession extends DebugSession {
 
   /** The console showed a crash: said in the Debug Console; the guest stops there unless it is the one shown. */
   private async onConsoleCrash(raw: CrashReport): Promise<void> {
-    const { report, stop, shown } = await this.crashes.fromConsole(raw);
+    const { report, stop, text, notify } = await this.crashes.fromConsole(raw);
     if (this.ending) return;
-    // A notification only for a crash nothing else shows: the guest's own account of the crash on
-    // screen, or of one it is about to stop at, is for the Debug Console.
-    if (shown) this.output(`The console's account of the crash (line ${report.line}):\n${formatTrace(report)}\n`, 'console');
-    else this.output(`Crash detected on the console (line ${report.line}):\n${formatTrace(report)}\n`, stop ? 'console' : 'important');
+    this.output(text, notify ? 'important' : 'console');
     if (!stop || !(await this.run.interruptForCrash(report))) this.sendCrash(report);
   }
 
@@ -450,14 +435,8 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   private async switchToReplay(replay: Replay): Promise<void> {
-    const progress = this.supportsProgress ? `replay-${Date.now()}` : undefined;
-    const onProgress = (done: number, total: number): void => {
-      if (!progress || total <= 0) return;
-      const ev = new ProgressUpdateEvent(progress, `${done} of ${total} instructions`) as DebugProtocol.ProgressUpdateEvent;
-      ev.body.percentage = Math.round((done / total) * 100);
-      this.sendEvent(ev);
-    };
-    if (progress) this.sendEvent(new ProgressStartEvent(progress, 'Switching to the replay', 'running the recording to where you are'));
+    const bar = progressBar(this.supportsProgress, (e) => this.sendEvent(e), 'Switching to the replay', 'running the recording to where you are');
+    const onProgress = (done: number, total: number): void => bar.update(done, total, `${done} of ${total} instructions`);
     replay.on('progress', onProgress);
     try {
       this.output((await replay.start()).text, 'important');
@@ -467,7 +446,7 @@ export class UnikernelDebugSession extends DebugSession {
       throw e;
     } finally {
       replay.off('progress', onProgress);
-      if (progress) this.sendEvent(new ProgressEndEvent(progress));
+      bar.end();
     }
   }
 

@@ -1,17 +1,14 @@
 // A MirageOS image (OCaml on Solo5) in a real VS Code: the call stack of an uncaught exception, stopped
-// at the raise, reads in OCaml names, and the exception widget says which exception. The image is the real one of ../shared/real-images (CI has it; a
-// clone does not, and then this says it is skipped).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// at the raise, reads in OCaml names, and the exception widget says which exception. The image is the
+// real one of ../shared/real-images (CI has it; a clone does not, and then this says it is skipped);
+// the harness adds its launch configuration when it is there.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { harness, ROOT, T, type Harness } from './harness';
+import { harness, MIRAGE_CONFIG, REAL_MIRAGE, T, type Harness } from './harness';
 import { cleanSlate, quickInput, runCommand, screenshot } from './ui';
 
-const REAL = process.env.UNIKERNEL_REAL_IMAGES ? resolve(process.env.UNIKERNEL_REAL_IMAGES) : resolve(ROOT, '../shared/real-images');
-const MIRAGE = join(REAL, 'mirage');
-const NAME = 'MirageOS: hello.ml (real image)';
-
-(existsSync(join(MIRAGE, 'hello.virtio')) ? describe : describe.skip)('MirageOS as OCaml in VS Code (code-server + Chromium)', function () {
+(existsSync(join(REAL_MIRAGE, 'hello.virtio')) ? describe : describe.skip)('MirageOS as OCaml in VS Code (code-server + Chromium)', function () {
   this.timeout(180_000);
   let h: Harness;
   let page: Page;
@@ -20,20 +17,6 @@ const NAME = 'MirageOS: hello.ml (real image)';
     h = await harness();
     page = await h.openWorkbench();
     await cleanSlate(page);
-    // One more configuration in the workspace: VS Code reads launch.json again when it changes.
-    const launch = join(h.ws, '.vscode/launch.json');
-    const json = JSON.parse(readFileSync(launch, 'utf8')) as { configurations: Record<string, unknown>[] };
-    if (!json.configurations.some((c) => c.name === NAME)) {
-      json.configurations.push({
-        type: 'unikernel',
-        request: 'launch',
-        name: NAME,
-        kernel: join(MIRAGE, 'hello.virtio'),
-        cmdline: 'crash',
-        sourceMap: { '/build/imgs/mirage-hello': MIRAGE },
-      });
-      writeFileSync(launch, `${JSON.stringify(json, null, 2)}\n`);
-    }
   });
 
   after(async () => {
@@ -43,7 +26,7 @@ const NAME = 'MirageOS: hello.ml (real image)';
   it('an uncaught Failure stops at the raise; the Call Stack view reads Hello.depth … < Hello.main', async () => {
     await runCommand(page, 'Remove All Breakpoints');
     await runCommand(page, 'Debug: Select and Start Debugging');
-    const config = quickInput(page).locator('.monaco-list-row', { hasText: NAME }).first();
+    const config = quickInput(page).locator('.monaco-list-row', { hasText: MIRAGE_CONFIG }).first();
     await config.waitFor({ state: 'visible', timeout: T.medium });
     await config.click();
     await page.locator('.exception-widget', { hasText: 'Failure("deliberate")' }).first().waitFor({ state: 'visible', timeout: T.debugStop });
@@ -52,7 +35,6 @@ const NAME = 'MirageOS: hello.ml (real image)';
     for (const name of ['Hello.depth', 'Hello.main']) {
       await frames.filter({ hasText: name }).first().waitFor({ state: 'visible', timeout: T.short });
     }
-    // The mangled names are not what a person reads.
     if ((await frames.filter({ hasText: 'camlHello__' }).count()) > 0) throw new Error('a frame still shows its linker name');
     // The editor shows the raising line of hello.ml.
     await page.locator('.monaco-editor .debug-top-stack-frame-line').first().waitFor({ state: 'visible', timeout: T.short });
