@@ -16,6 +16,7 @@ import { installCleanupHandlers, killTree, spawnTracked, sweep, taggedProcesses,
 import { startGuest } from './lib/qemu';
 import { DapSession, NA, RawSession, type Fixture, type LiveSession, type SubjectName } from './lib/subjects';
 import { reverseStepBench, type ReverseResult } from './lib/reverse';
+import { threadsBench, type ThreadsResult } from './lib/threads';
 import { fmtMs, fmtRatio, median, pairedRatio, table, type Samples } from './lib/stats';
 
 const ROOT = resolve(__dirname, '..');
@@ -37,7 +38,7 @@ function option(name: string, fallback: number): number {
 const ROUNDS = option('rounds', 30);
 const STEPS = option('steps', 5);
 if (STEPS > 8) throw new Error('--steps: at most 8 step cycles fit in count_up\'s loop');
-const onlyArg = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] ?? '' : 'live,launch,offline,reverse';
+const onlyArg = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] ?? '' : 'live,launch,offline,reverse,threads';
 const ONLY = new Set(onlyArg.split(','));
 
 // ---- the fixture --------------------------------------------------------------------------------
@@ -62,6 +63,7 @@ const MEM_1M = { address: 0x116000, count: 1024 * 1024 }; // trap_stack and the 
 /** Scenario 11: `grind` rounds (about 9 instructions each): a recording of just over a billion instructions. */
 const GRIND_ROUNDS = 125_000_000;
 const REVERSE_ROUNDS = option('reverse-rounds', 10);
+const THREAD_ROUNDS = option('thread-rounds', 20);
 const WATCH = (() => {
   const base = ['a', 'b', 'sum', 'product', 'result', 'global_counter', 'compute_calls', 'global_anchor.x', 'global_anchor.y', 'a * b + sum'];
   return Array.from({ length: 50 }, (_, i) => (i < base.length ? base[i]! : `${base[i % base.length]} + ${i}`));
@@ -118,7 +120,7 @@ function versions(): Record<string, string> {
 
 // ---- bookkeeping --------------------------------------------------------------------------------
 
-type ScenarioId = 'start' | 'startServer' | 'launch' | 'step' | 'stack' | 'struct' | 'mem64k' | 'mem1m' | 'disasm' | 'evaluate';
+type ScenarioId = 'start' | 'startServer' | 'startInline' | 'launch' | 'step' | 'stack' | 'struct' | 'mem64k' | 'mem1m' | 'disasm' | 'disasmBack' | 'evaluate';
 const samples = new Map<ScenarioId, Map<SubjectName, Samples>>();
 const unavailable = new Map<ScenarioId, Set<SubjectName>>();
 const checks: Record<string, Record<string, unknown>> = {};
@@ -197,11 +199,15 @@ async function liveRound(subject: SubjectName, fx: Fixture, round: number, recor
         }
       }
     }
-    const dis = await within(s.disassemble(ds.check.pc, 200), 30_000, `${subject}: disassemble`);
-    if (dis === NA) na('disasm', subject);
-    else {
-      if (keep) add('disasm', subject, key, dis.ms);
-      check('disasm', subject, dis.check);
+    // 6. disassemble: the 200 instructions from the pc, then (VS Code's Disassembly view scrolling
+    // up) the 200 before it.
+    for (const [id, offset] of [['disasm', 0], ['disasmBack', -200]] as const) {
+      const dis = await within(s.disassemble(ds.check.pc, 200, offset), 30_000, `${subject}: disassemble ${offset}`);
+      if (dis === NA) na(id, subject);
+      else {
+        if (keep) add(id, subject, key, dis.ms);
+        check(id, subject, dis.check);
+      }
     }
 
     if (record && s instanceof RawSession) {
@@ -231,6 +237,20 @@ async function startServer(fx: Fixture): Promise<{ port: number; proc: ReturnTyp
     'ours --server',
   );
   return { port, proc };
+}
+
+/** Our adapter run in the bench's own process, as the extension host runs it for F5 (inline). */
+async function inlineRound(fx: Fixture, round: number): Promise<void> {
+  const guest = startGuest(fx.kernel, CMDLINE);
+  const s = new DapSession('ours', fx, 'inline');
+  try {
+    await guest.ready;
+    const ms = await within(s.start(guest), 60_000, 'ours (inline): session start');
+    if (round >= 0) add('startInline', 'ours', String(round), ms);
+  } finally {
+    await s.close().catch(() => undefined);
+    await guest.stop();
+  }
 }
 
 async function serverRound(fx: Fixture, round: number): Promise<void> {
@@ -314,13 +334,15 @@ interface Row {
 const TITLES: Record<ScenarioId, string> = {
   start: '1 session start (attach)',
   startServer: '1 session start (attach; ours already running, --server)',
+  startInline: '1 session start (attach; ours inline in the client process, as in the extension host)',
   launch: '1 session start (launch, QEMU included; raw = QEMU + gdb by hand)',
   step: '2 step cycle',
   stack: '3 deep stack (54 frames)',
   struct: '4 struct expansion',
   mem64k: '5 readMemory 64 KiB',
   mem1m: '5 readMemory 1 MiB',
-  disasm: '6 disassemble 200',
+  disasm: '6 disassemble 200 from the pc (instructionOffset 0)',
+  disasmBack: '6 disassemble 200 before the pc (instructionOffset -200)',
   evaluate: '7 evaluate ×50 (watch)',
 };
 
@@ -332,7 +354,7 @@ function liveRow(id: ScenarioId, json: Record<string, unknown>): Row {
   const cdtRaw = pairedRatio(by.get('cdt'), by.get('raw'));
   const oursCdt = pairedRatio(by.get('ours'), by.get('cdt'));
   const limit = id === 'mem1m' ? 0.5 : 1.15;
-  const noCdt = id === 'launch' || id === 'startServer';
+  const noCdt = id === 'launch' || id === 'startServer' || id === 'startInline';
   let target = `ours/raw ≤ ${limit}${noCdt ? '' : ', ours < cdt'}`;
   let met: string;
   if (oursRaw === undefined) met = 'n/a';
@@ -356,7 +378,7 @@ function liveRow(id: ScenarioId, json: Record<string, unknown>): Row {
     target,
     met,
   };
-  return { id, title, raw: cell('raw'), ours: cell('ours'), cdt: id === 'launch' || id === 'startServer' ? 'n/a' : cell('cdt'), oursRaw: fmtRatio(oursRaw), cdtRaw: fmtRatio(cdtRaw), oursCdt: fmtRatio(oursCdt), target, met };
+  return { id, title, raw: cell('raw'), ours: cell('ours'), cdt: noCdt ? 'n/a' : cell('cdt'), oursRaw: fmtRatio(oursRaw), cdtRaw: fmtRatio(cdtRaw), oursCdt: fmtRatio(oursCdt), target, met };
 }
 
 /** Whether every subject answered the same as the floor (the DAP shapes differ; the facts must not). */
@@ -382,6 +404,7 @@ async function main(): Promise<void> {
     source: SOURCE,
     breakpoints: STOPS.map(markerLine),
     ourAdapter: join(ROOT, 'dist/debugAdapter.js'),
+    ourInline: join(ROOT, 'dist/inlineAdapter.js'),
     cdtAdapter: join(CDT_DIR, 'dist/debugTargetAdapter.js'),
   };
   if (!existsSync(fx.ourAdapter)) throw new Error(`${fx.ourAdapter} is missing: run \`npm run build\``);
@@ -406,6 +429,8 @@ async function main(): Promise<void> {
       }
     }
     if (ONLY.has('live')) {
+      // Inline first: its reaper (a process of its own) has the server round's time to end.
+      await attempt(`inline round ${round}`, () => inlineRound(fx, round));
       await attempt(`server round ${round}`, () => serverRound(fx, round));
       process.stderr.write('s');
     }
@@ -423,7 +448,8 @@ async function main(): Promise<void> {
   // The server variant's floor is the same raw session start.
   const rawStart = samples.get('start')?.get('raw');
   if (rawStart && samples.has('startServer')) samples.get('startServer')!.set('raw', rawStart);
-  for (const id of ['start', 'startServer', 'launch', 'step', 'stack', 'struct', 'mem64k', 'mem1m', 'disasm', 'evaluate'] as ScenarioId[]) {
+  if (rawStart && samples.has('startInline')) samples.get('startInline')!.set('raw', rawStart);
+  for (const id of ['start', 'startServer', 'startInline', 'launch', 'step', 'stack', 'struct', 'mem64k', 'mem1m', 'disasm', 'disasmBack', 'evaluate'] as ScenarioId[]) {
     if (samples.has(id) || unavailable.has(id)) rows.push(liveRow(id, json));
   }
   const mem = checks.mem1m as Record<string, { sha256?: string }> | undefined;
@@ -509,6 +535,48 @@ async function main(): Promise<void> {
           met: (mi.oursMs as number) < (mi.cdtMs as number) ? 'yes' : 'NO',
         });
       }
+    }
+  }
+
+  if (ONLY.has('threads')) {
+    process.stderr.write('bench: a stop with 25 guest threads, every thread\'s stack (guest threads, then vCPUs only)\n');
+    const src = join(ROOT, 'test/fixtures/app_ukthreads.c');
+    const line = readFileSync(src, 'utf8').split('\n').findIndex((l) => l.includes('uk_sched_thread_sleep(1000000);')) + 1;
+    const base = { adapter: fx.ourAdapter, kernel: join(ROOT, 'test/fixtures/build/threads_qemu-x86_64'), source: src, line, rounds: THREAD_ROUNDS };
+    let guest: ThreadsResult | undefined;
+    let vcpus: ThreadsResult | undefined;
+    await attempt('threads (guest threads)', async () => void (guest = await threadsBench({ ...base, platform: 'unikraft' })));
+    await attempt('threads (vCPUs only)', async () => void (vcpus = await threadsBench({ ...base, platform: 'generic' })));
+    offlineResults.threads = { guestThreads: guest, vcpusOnly: vcpus };
+    if (guest) {
+      const shown = median(guest.shownMs) ?? Number.NaN;
+      const shownBase = vcpus ? median(vcpus.shownMs) : undefined;
+      rows.push({
+        id: 'threadsShown',
+        title: `12 stop → threads → the stopped thread's stack: ${guest.threads} guest threads; raw column: the same stop with the vCPUs only`,
+        raw: shownBase === undefined ? 'n/a' : fmtMs(shownBase),
+        ours: fmtMs(shown),
+        cdt: 'n/a',
+        oursRaw: shownBase === undefined ? 'n/a' : fmtRatio(shown / shownBase),
+        cdtRaw: 'n/a',
+        oursCdt: 'n/a',
+        target: '25 threads must not make a stop feel slower (< 100 ms)',
+        met: shown < 100 ? 'yes' : `NO (${fmtMs(shown)})`,
+      });
+      const ms = median(guest.stopMs) ?? Number.NaN;
+      const baseline = vcpus ? median(vcpus.stopMs) : undefined;
+      rows.push({
+        id: 'threads',
+        title: `12b … and every thread's stack: ${guest.threads} guest threads (${guest.frames} frames); raw column: the same stop with the vCPUs only (${vcpus?.threads ?? '?'} thread)`,
+        raw: baseline === undefined ? 'n/a' : fmtMs(baseline),
+        ours: fmtMs(ms),
+        cdt: 'n/a',
+        oursRaw: baseline === undefined ? 'n/a' : fmtRatio(ms / baseline),
+        cdtRaw: 'n/a',
+        oursCdt: 'n/a',
+        target: '(none; every stack is asked only as it is expanded)',
+        met: '—',
+      });
     }
   }
 

@@ -1,4 +1,4 @@
-// Bundles the extension, the standalone debug adapter, the CLI and the console-log language server with esbuild.
+// Bundles the extension, the standalone debug adapter (and the same as a library), the CLI and the console-log language server with esbuild.
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -14,6 +14,9 @@ const common = {
 const entries = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { entryPoints: ['src/adapter/main.ts'], outfile: 'dist/debugAdapter.js' },
+  // The adapter as a library (InlineDebugSession), for the integration tests' in-process mode; the
+  // extension bundles the same class into dist/extension.js.
+  { entryPoints: ['src/adapter/inline.ts'], outfile: 'dist/inlineAdapter.js' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['src/language/server.ts'], outfile: 'dist/languageServer.js' },
   // The Memory view's webview script: runs in the webview, not in Node.

@@ -1,12 +1,13 @@
 // `npm run demo`: the product in a browser. Installs code-server 4.100.3 (VS Code 1.100.3) when it is
 // missing, builds the extension and a demo unikernel workspace, starts code-server on 127.0.0.1 with the
-// extension loaded from this repository, and prints the URL. Open it and press F5. Ctrl+C ends it all.
+// extension installed from this repository (a link in its extensions folder, so `npm run build` and a
+// window reload pick up changes), and prints the URL: the plain one, http://127.0.0.1:8080, which
+// opens the demo workspace with the extension. Open it and press F5. Ctrl+C ends it all.
 //
 //   npm run demo                 # port 8080, or the next free one
 //   PORT=9000 npm run demo
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,15 +38,33 @@ function portFree(port) {
   });
 }
 
-function fetchText(url) {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
+/**
+ * The extension installed in code-server's extensions folder as a link to this repository: every
+ * workbench of this code-server has it, whatever URL opened it. VS Code reads the folder's
+ * `extensions.json`, not the folder, once that file exists: the entry is written there too.
+ */
+function installExtension(extensions) {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const id = `${pkg.publisher}.${pkg.name}`;
+  const dirName = `${id}-${pkg.version}`;
+  mkdirSync(extensions, { recursive: true });
+  for (const old of readdirSync(extensions)) {
+    if (!old.startsWith(`${id}-`)) continue;
+    // A link (the usual) goes by itself, never what it points to.
+    if (lstatSync(join(extensions, old)).isSymbolicLink()) unlinkSync(join(extensions, old));
+    else rmSync(join(extensions, old), { recursive: true, force: true });
+  }
+  symlinkSync(root, join(extensions, dirName), 'dir');
+  const manifest = join(extensions, 'extensions.json');
+  let entries = [];
+  try {
+    entries = JSON.parse(readFileSync(manifest, 'utf8'));
+  } catch {
+    /* none yet */
+  }
+  entries = (Array.isArray(entries) ? entries : []).filter((e) => e?.identifier?.id?.toLowerCase() !== id.toLowerCase());
+  entries.push({ identifier: { id }, version: pkg.version, location: { $mid: 1, path: join(extensions, dirName), scheme: 'file' }, relativeLocation: dirName });
+  writeFileSync(manifest, JSON.stringify(entries));
 }
 
 // 1. What is missing: code-server (test/e2e's package), the build, the fixture images.
@@ -86,6 +105,9 @@ if (!existsSync(join(userData, 'User/settings.json'))) {
   });
 }
 
+const extensionsDir = join(home, 'extensions');
+installExtension(extensionsDir);
+
 // 3. code-server on the loopback interface only (no password: nothing outside this machine reaches it).
 let port = Number(process.env.PORT ?? 8080);
 while (!(await portFree(port))) port++;
@@ -100,7 +122,7 @@ const server = spawn(
     '--disable-workspace-trust',
     '--disable-getting-started-override',
     '--user-data-dir', userData,
-    '--extensions-dir', join(home, 'extensions'),
+    '--extensions-dir', extensionsDir,
     ws,
   ],
   { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -136,16 +158,8 @@ if (!ready) {
   console.error('demo: code-server did not start within 60 s');
   stop(1);
 }
-const base = `http://127.0.0.1:${port}`;
-const page = await fetchText(`${base}/?folder=${encodeURIComponent(ws)}`);
-const settings = /id="vscode-workbench-web-configuration"[^>]*data-settings="([^"]*)"/.exec(page)?.[1];
-const authority = settings ? JSON.parse(settings.replace(/&quot;/g, '"').replace(/&amp;/g, '&')).remoteAuthority : undefined;
-if (!authority) {
-  console.error('demo: could not read the remote authority from code-server\'s page');
-  stop(1);
-}
-const payload = [['extensionDevelopmentPath', `vscode-remote://${authority}${root}`]];
-const url = `${base}/?folder=${encodeURIComponent(ws)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+// The plain address opens the workspace code-server was started on (or the folder last opened).
+const url = `http://127.0.0.1:${port}/`;
 console.log(`
 Unikernel Debugger demo: VS Code 1.100.3 (code-server) with the extension from ${root}
 

@@ -5,9 +5,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { killTree, spawnTracked } from './procs';
+import { BENCH_TAG, BENCH_TAG_VAR, killTree, spawnTracked } from './procs';
 
 interface Pending {
   command: string;
@@ -58,6 +58,44 @@ export class DapClient {
     if (!proc.stdout || !proc.stdin) throw new Error('adapter without stdio');
     return new DapClient(proc.stdout, proc.stdin, proc);
   }
+
+  /**
+   * Our adapter run in this process, as VS Code's extension host runs it
+   * (`DebugAdapterInlineImplementation`): `InlineDebugSession` from the bundle `lib`, messages in
+   * through handleMessage and out through onDidSendMessage, framed here so the client is the same.
+   * Its gdb inherits this process's environment, so the bench tag is put there.
+   */
+  static inline(lib: string, adapterScript: string): DapClient {
+    process.env[BENCH_TAG_VAR] = BENCH_TAG;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { InlineDebugSession } = require(lib) as typeof import('../../src/adapter/inline');
+    const session = new InlineDebugSession(adapterScript);
+    const toClient = new PassThrough();
+    const toAdapter = new PassThrough();
+    session.onDidSendMessage((msg) => {
+      const json = JSON.stringify(msg);
+      toClient.write(`Content-Length: ${Buffer.byteLength(json, 'utf8')}\r\n\r\n${json}`);
+    });
+    let buf: Buffer = Buffer.alloc(0);
+    toAdapter.on('data', (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const len = Number(/Content-Length:\s*(\d+)/i.exec(buf.subarray(0, end).toString('ascii'))?.[1]);
+        if (buf.length < end + 4 + len) return;
+        const body = buf.toString('utf8', end + 4, end + 4 + len);
+        buf = buf.subarray(end + 4 + len);
+        session.handleMessage(JSON.parse(body) as DebugProtocol.ProtocolMessage);
+      }
+    });
+    const dc = new DapClient(toClient, toAdapter);
+    dc.disposeInline = () => session.dispose();
+    return dc;
+  }
+
+  /** Ends an inline adapter's session, as VS Code disposes it. */
+  private disposeInline: (() => void) | undefined;
 
   /** A connection to an adapter already running with --server=PORT (how VS Code's debugServer works). */
   static connect(port: number, timeoutMs = 10_000): Promise<DapClient> {
@@ -170,6 +208,7 @@ export class DapClient {
     }
     if (this.proc) await killTree(this.proc);
     else this.input.destroy();
+    this.disposeInline?.();
   }
 
   private onData(chunk: Buffer): void {

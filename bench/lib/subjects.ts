@@ -6,6 +6,7 @@
  * sends for the same requests (recorded from it, see bench/README.md), pipelined where they do not
  * depend on each other. Only the part each scenario names is timed.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -24,6 +25,8 @@ export interface Fixture {
   /** Line of each breakpoint marker, in the order the guest reaches them. */
   breakpoints: number[];
   ourAdapter: string;
+  /** Our adapter as a library (InlineDebugSession), for the inline session start. */
+  ourInline: string;
   cdtAdapter: string;
 }
 
@@ -50,7 +53,8 @@ export interface LiveSession {
   struct(frameId: number, name: string): Promise<Measured<{ variables: number; leaves: string }>>;
   evaluate(frameId: number, expressions: string[]): Promise<Measured<string[]>>;
   readMemory(address: number, count: number): Promise<Measured<{ bytes: number; sha256: string }> | typeof NA>;
-  disassemble(pc: string, count: number): Promise<Measured<{ count: number; first: string }> | typeof NA>;
+  /** `count` instructions from `instructionOffset` instructions away from the pc (negative: before it). */
+  disassemble(pc: string, count: number, instructionOffset: number): Promise<Measured<{ count: number; first: string }> | typeof NA>;
   close(): Promise<void>;
 }
 
@@ -235,18 +239,20 @@ export class RawSession implements LiveSession {
     return { ms: now() - t0, check: { bytes: bytes.length, sha256: sha(bytes) } };
   }
 
-  async disassemble(pc: string, count: number): Promise<Measured<{ count: number; first: string }>> {
+  async disassemble(pc: string, count: number, instructionOffset: number): Promise<Measured<{ count: number; first: string }>> {
     const gdb = this.g();
+    // The floor: one command over exactly the bytes of the instructions shown (their boundaries
+    // known beforehand from objdump, outside gdb), which no client can know and ask for less than.
+    const [start, end] = instructionRange(this.fx.kernel, BigInt(pc), instructionOffset, count);
     const t0 = now();
-    // As our adapter asks: the longest x86 instruction is 15 bytes, so count × 15 bytes always suffice.
-    const start = BigInt(pc);
-    const r = await gdb.send(`-data-disassemble -s 0x${start.toString(16)} -e 0x${(start + BigInt(count * 15)).toString(16)} -- 5`);
+    const r = await gdb.send(`-data-disassemble -s 0x${start.toString(16)} -e 0x${end.toString(16)} -- 5`);
     const insns: MiTuple[] = [];
     for (const src of list(r.results.asm_insns)) {
       const t = tuple(src);
       const lines = t.line_asm_insn !== undefined ? list(t.line_asm_insn) : [src];
       for (const i of lines) insns.push(tuple(i));
     }
+    insns.sort((a, b) => (BigInt(str(a.address) ?? '0') < BigInt(str(b.address) ?? '0') ? -1 : 1));
     const shown = insns.slice(0, count);
     return { ms: now() - t0, check: { count: shown.length, first: str(shown[0]?.inst) ?? '' } };
   }
@@ -254,6 +260,24 @@ export class RawSession implements LiveSession {
   async close(): Promise<void> {
     await this.gdb?.dispose();
   }
+}
+
+/** Instruction addresses of the image's `.text`, decoded in one linear sweep by objdump (per image). */
+const textInstructions = new Map<string, bigint[]>();
+
+/** [start, end) of the `count` instructions from `offset` instructions away from `pc`. */
+function instructionRange(kernel: string, pc: bigint, offset: number, count: number): [bigint, bigint] {
+  let addrs = textInstructions.get(kernel);
+  if (!addrs) {
+    const out = execFileSync('objdump', ['-d', '--no-show-raw-insn', '-j', '.text', kernel], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    addrs = [...out.matchAll(/^\s*([0-9a-f]+):\t/gm)].map((m) => BigInt(`0x${m[1]}`));
+    textInstructions.set(kernel, addrs);
+  }
+  const at = addrs.indexOf(pc);
+  if (at < 0) throw new Error(`objdump has no instruction at 0x${pc.toString(16)}`);
+  const first = Math.max(0, at + offset);
+  const last = Math.min(addrs.length - 1, first + count);
+  return [addrs[first]!, addrs[last]!];
 }
 
 // ---- DAP subjects -------------------------------------------------------------------------------
@@ -265,8 +289,11 @@ export class DapSession implements LiveSession {
   private caps: Caps = {};
   private threadId = 1;
 
-  /** serverPort: talk to an adapter already running with --server (VS Code's debugServer), not a new process. */
-  constructor(readonly name: 'ours' | 'cdt', private readonly fx: Fixture, private readonly serverPort?: number) {}
+  /**
+   * serverPort: talk to an adapter already running with --server (VS Code's debugServer), not a new
+   * process; 'inline': run ours in this process, as VS Code's extension host does.
+   */
+  constructor(readonly name: 'ours' | 'cdt', private readonly fx: Fixture, private readonly serverPort?: number | 'inline') {}
 
   private c(): DapClient {
     if (!this.dc) throw new Error(`${this.name}: adapter not started`);
@@ -295,7 +322,10 @@ export class DapSession implements LiveSession {
 
   async start(guest: Guest): Promise<number> {
     const t0 = now();
-    const dc = this.serverPort === undefined ? this.spawn() : (this.dc = await DapClient.connect(this.serverPort));
+    const dc =
+      this.serverPort === undefined ? this.spawn()
+      : this.serverPort === 'inline' ? (this.dc = DapClient.inline(this.fx.ourInline, this.fx.ourAdapter))
+      : (this.dc = await DapClient.connect(this.serverPort));
     this.caps = await dc.initialize(this.name === 'ours' ? 'unikernel' : 'gdbtarget');
     const initialized = dc.waitEvent('initialized');
     await dc.request('attach', this.attachArguments(guest.sock));
@@ -413,13 +443,13 @@ export class DapSession implements LiveSession {
     return { ms: now() - t0, check: { bytes: bytes.length, sha256: sha(bytes) } };
   }
 
-  async disassemble(pc: string, count: number): Promise<Measured<{ count: number; first: string }> | typeof NA> {
+  async disassemble(pc: string, count: number, instructionOffset: number): Promise<Measured<{ count: number; first: string }> | typeof NA> {
     if (!this.caps.supportsDisassembleRequest) return NA;
     const t0 = now();
     const r = await this.c().request<DebugProtocol.DisassembleResponse>('disassemble', {
       memoryReference: pc,
       offset: 0,
-      instructionOffset: 0,
+      instructionOffset,
       instructionCount: count,
       resolveSymbols: true,
     });

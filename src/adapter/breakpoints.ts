@@ -11,6 +11,7 @@ import * as mi from '../mi/commands';
 import type { FrameContext } from '../mi/commands';
 import { errorText } from './format';
 import type { GdbHost } from './gdbHost';
+import type { OcamlSupport } from './ocamlSupport';
 import { parseMemoryReference } from './memory';
 import type { RunControl, StopFacts } from './runControl';
 import type { SourceFileName, SourcePaths } from './sourcePaths';
@@ -51,6 +52,7 @@ export class Breakpoints {
   private entry: EntryPoints | undefined;
   /** The source files the debug information names, asked of gdb once. */
   private sourceFiles: Promise<readonly SourceFileName[]> | undefined;
+  private ocaml: OcamlSupport | undefined;
 
   constructor(
     private readonly host: GdbHost,
@@ -103,8 +105,31 @@ export class Breakpoints {
     return this.replace(`source:${path}`, wanted.map((bp) => ({ ...bp, location: `${gdbPath}:${bp.line}` })), source);
   }
 
-  setFunctions(wanted: DebugProtocol.FunctionBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
-    return this.replace('function', wanted.map((bp) => ({ ...bp, location: bp.name })));
+  async setFunctions(wanted: DebugProtocol.FunctionBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
+    const locations = await Promise.all(wanted.map((bp) => this.functionLocation(bp.name)));
+    return this.replace('function', wanted.map((bp, i) => ({ ...bp, location: locations[i] ?? bp.name })));
+  }
+
+  /** An OCaml image: function breakpoints by OCaml name (`Hello.depth`, `depth`, `Stdlib.(^)`). */
+  setOcaml(ocaml: OcamlSupport | undefined): void {
+    this.ocaml = ocaml;
+  }
+
+  /**
+   * The gdb location of a function breakpoint. In an OCaml image, a dotted name (or an operator)
+   * is OCaml's; a bare one is a C function when there is one, else an OCaml function of that name.
+   */
+  private async functionLocation(name: string): Promise<string | undefined> {
+    const ocaml = this.ocaml;
+    if (!ocaml || /^[*']/.test(name)) return undefined;
+    if (!/[.(]/.test(name)) {
+      const gdb = this.host.gdb;
+      const c = gdb ? await mi.symbolInfoFunctions(gdb, `^${name}$`).catch(() => []) : [];
+      if (c.some((f) => f.name === name)) return undefined;
+    }
+    const linkName = await ocaml.resolveFunction(name);
+    // OCaml's operator names carry `$`, which gdb reads only inside quotes.
+    return linkName ? `'${linkName}'` : undefined;
   }
 
   setInstructions(wanted: DebugProtocol.InstructionBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {

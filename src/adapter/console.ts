@@ -19,6 +19,8 @@ export interface GuestConsoleOptions {
 
 export class GuestConsole {
   private readonly decoder = new StringDecoder('utf8');
+  /** A CR at the end of the last chunk, held until the next says whether an LF follows it. */
+  private heldCR = false;
   private throttle: OutputThrottle;
   private watcher: CrashWatcher;
   private source: ConsoleSource | undefined;
@@ -43,7 +45,12 @@ export class GuestConsole {
   }
 
   push(chunk: Buffer): void {
-    const text = this.decoder.write(chunk).replace(/\r\n/g, '\n').replace(/\0/g, '');
+    // The guest ends lines with CRLF (a serial line's convention); the Debug Console gets LF, also
+    // when the CR and LF come in two chunks (a CR at a chunk's end waits for the next).
+    let text = `${this.heldCR ? '\r' : ''}${this.decoder.write(chunk)}`;
+    this.heldCR = text.endsWith('\r');
+    if (this.heldCR) text = text.slice(0, -1);
+    text = text.replace(/\r\n/g, '\n').replace(/\0/g, '');
     if (text) this.throttle.push(text);
     this.watcher.push(chunk);
   }

@@ -13,8 +13,8 @@ export interface CrashPath {
   kind: string;
   /** What it means, for a person. */
   label: string;
-  /** Which exception filter enables it. */
-  filter: 'crash' | 'exit';
+  /** Which exception filter enables it (`ocaml`: either OCaml exception filter). */
+  filter: 'crash' | 'exit' | 'ocaml';
   /** Condition for the breakpoint, where the function also serves clean endings. */
   condition?: string;
   /**
@@ -24,6 +24,8 @@ export interface CrashPath {
   atEntry?: boolean;
   /** Left out on these platforms, whose own crash paths lead through this function. */
   notOn?: readonly PlatformName[];
+  /** An OCaml raise: whether it stops depends on whether anything will catch it (ocamlSupport.ts). */
+  ocamlRaise?: 'caml_raise_exn' | 'caml_raise_exception';
 }
 
 /**
@@ -37,7 +39,9 @@ export const CRASH_PATHS: readonly CrashPath[] = [
   { symbol: 'cpu_trap_handler', platform: 'solo5', kind: 'trap', label: 'CPU trap', filter: 'crash' },
   { symbol: 'trap_handler', platform: 'solo5', kind: 'trap', label: 'CPU trap', filter: 'crash' },
   { symbol: 'solo5_exit', platform: 'solo5', kind: 'exit', label: 'solo5_exit() with a non-zero status', filter: 'exit', condition: '(int)$rdi != 0', atEntry: true },
-  // OCaml runtime under MirageOS.
+  // OCaml runtime under MirageOS: raises, decided at the raise (before the stack unwinds), then the fatal paths.
+  { symbol: 'caml_raise_exn', platform: 'mirage', kind: 'exception', label: 'OCaml exception', filter: 'ocaml', atEntry: true, ocamlRaise: 'caml_raise_exn' },
+  { symbol: 'caml_raise_exception', platform: 'mirage', kind: 'exception', label: 'OCaml exception', filter: 'ocaml', atEntry: true, ocamlRaise: 'caml_raise_exception' },
   { symbol: 'caml_fatal_uncaught_exception', platform: 'mirage', kind: 'exception', label: 'Uncaught OCaml exception', filter: 'crash' },
   { symbol: 'caml_fatal_error', platform: 'mirage', kind: 'fatal-error', label: 'OCaml runtime fatal error', filter: 'crash' },
   { symbol: 'caml_raise_out_of_memory', platform: 'mirage', kind: 'out-of-memory', label: 'Out of memory', filter: 'crash' },
@@ -66,6 +70,18 @@ export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
     default: true,
   },
   {
+    filter: 'ocaml-uncaught',
+    label: 'Uncaught OCaml exceptions',
+    description: 'MirageOS: stop where an OCaml exception is raised that nothing will catch, before the stack unwinds.',
+    default: true,
+  },
+  {
+    filter: 'ocaml-all',
+    label: 'All OCaml exceptions',
+    description: 'MirageOS: stop at every OCaml raise, caught or not.',
+    default: false,
+  },
+  {
     filter: 'exit',
     label: 'Non-zero exits',
     description: 'Stop where the guest exits with a non-zero status.',
@@ -73,16 +89,25 @@ export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
   },
 ];
 
-/** The text trace of a report, as shown in exceptionInfo details and copied by users. */
-export function formatTrace(report: CrashReport): string {
+/**
+ * The text trace of a report, as shown in exceptionInfo details and copied by users. A line
+ * `--- page fault: handled by trap_handler ---` marks where the trap handler's own frames begin
+ * (the stack of the faulting code ends above it). `path` shortens file names (the exception widget
+ * shows `kernel.c:281`, relative to the workspace).
+ */
+export function formatTrace(report: CrashReport, path: (file: string) => string = (file) => file): string {
   const lines = [`${report.kind}: ${report.message}`];
   const regs = Object.entries(report.registers);
   if (regs.length > 0) lines.push(regs.map(([k, v]) => `${k}=${v}`).join(' '));
-  report.frames.forEach((f, i) => lines.push(`#${i} ${formatFrame(f)}`));
+  report.frames.forEach((f, i) => {
+    if (report.handler && i === report.handler.from) lines.push(`--- ${report.handler.label} ---`);
+    lines.push(`#${i} ${formatFrame(f, path)}`);
+  });
   return lines.join('\n');
 }
 
-export function formatFrame(f: CrashFrame): string {
-  const where = f.file ? ` at ${f.file}${f.line ? `:${f.line}` : ''}` : '';
-  return `${f.address || '?'} in ${f.function ?? '??'}${where}`;
+export function formatFrame(f: CrashFrame, path: (file: string) => string = (file) => file): string {
+  const where = f.file ? ` at ${path(f.file)}${f.line ? `:${f.line}` : ''}` : '';
+  const linkage = f.linkageName ? ` [${f.linkageName}]` : '';
+  return `${f.address || '?'} in ${f.function ?? '??'}${linkage}${where}`;
 }

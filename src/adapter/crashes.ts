@@ -15,6 +15,7 @@ import type { GuestConsole } from './console';
 import { CRASH_PATHS, EXCEPTION_FILTERS, formatTrace, type CrashPath } from './crashPaths';
 import { hexAddress } from './format';
 import type { GdbHost } from './gdbHost';
+import type { OcamlSupport } from './ocamlSupport';
 import type { SourcePaths } from './sourcePaths';
 import type { StopFacts } from './runControl';
 import { rebuildTrapFrames } from './trapFrame';
@@ -46,6 +47,8 @@ export class Crashes {
   private current: CurrentCrash | undefined;
   /** A crash was shown and the guest has not stopped anywhere else since. */
   private shown = false;
+  /** The image runs OCaml (MirageOS): names, raises and exception values. */
+  private ocaml: OcamlSupport | undefined;
 
   constructor(
     private readonly host: GdbHost,
@@ -57,6 +60,10 @@ export class Crashes {
   configure(platform: PlatformName | undefined, symbols: string | undefined): void {
     this.platform = platform;
     this.symbolsPath = symbols;
+  }
+
+  setOcaml(ocaml: OcamlSupport | undefined): void {
+    this.ocaml = ocaml;
   }
 
   get symbols(): string | undefined {
@@ -77,7 +84,9 @@ export class Crashes {
     const gdb = this.host.require();
     await mi.breakDelete(gdb, [...this.breakpoints.keys()]);
     this.breakpoints.clear();
-    const wanted = CRASH_PATHS.filter((p) => this.filters?.has(p.filter) && !(this.platform && p.notOn?.includes(this.platform)));
+    const on = (p: CrashPath): boolean =>
+      p.filter === 'ocaml' ? !!this.ocaml && (this.filters!.has('ocaml-uncaught') || this.filters!.has('ocaml-all')) : this.filters!.has(p.filter);
+    const wanted = CRASH_PATHS.filter((p) => on(p) && !(this.platform && p.notOn?.includes(this.platform)));
     // Without -f: a function this image does not have is simply not there.
     const results = await Promise.allSettled(
       wanted.map((p) => mi.breakInsert(gdb, p.atEntry ? `*${p.symbol}` : p.symbol, { condition: p.condition, pending: false })),
@@ -88,17 +97,34 @@ export class Crashes {
     });
   }
 
-  /** The guest stopped on a crash path: the report, from the live state. */
-  async atCrashPath(path: CrashPath, threadId: number): Promise<CrashReport> {
+  /**
+   * The guest stopped on a crash path: the report, from the live state; undefined when it is not a
+   * stop after all (an OCaml raise something will catch, with only uncaught ones asked for).
+   */
+  async atCrashPath(path: CrashPath, threadId: number): Promise<CrashReport | undefined> {
     const gdb = this.host.require();
+    let ocamlText: string | undefined;
+    let caught = false;
+    if (path.ocamlRaise && this.ocaml) {
+      const raise = await this.ocaml.atRaise(path.ocamlRaise, threadId);
+      caught = !raise.uncaught;
+      if (caught && !this.filters?.has('ocaml-all')) return undefined;
+      ocamlText = raise.text;
+    } else if (path.symbol === 'caml_fatal_uncaught_exception' && this.ocaml) {
+      ocamlText = await this.ocaml.exceptionArgument(threadId);
+    }
     let registers: Record<string, string> = {};
     let trap: RebuiltFrames | undefined;
     let frames: CrashFrame[] = [];
     let kind = path.kind;
     let trapName: string | undefined;
+    let handler: CrashReport['handler'];
     try {
       const live = await mi.stackListFrames(gdb, threadId, 0, 63);
-      frames = live.map((f) => ({ address: hexAddress(f.addr), function: f.func, file: this.sources.displayFrame(f), line: f.line }));
+      frames = live.map((f) => {
+        const name = this.functionName(f.func);
+        return { address: hexAddress(f.addr), function: name, linkageName: name !== f.func ? f.func : undefined, file: this.sources.displayFrame(f), line: f.line };
+      });
       // A trap handler at the top, or below the crash function, holds the registers of the faulting code.
       const rebuilt = await rebuildTrapFrames(gdb, threadId, live, await this.getSymbolizer());
       if (rebuilt) {
@@ -110,6 +136,7 @@ export class Crashes {
           trapName = rebuilt.trap.name;
         }
         trap = { threadId, frames: mapped, savedRegisters: rebuilt.savedRegisters, label: `${trapName ?? 'trap'}: handled by ${rebuilt.handler}` };
+        handler = { from: mapped.length, label: trap.label };
       }
       if (!registers.rip) {
         const at = { threadId, level: 0 };
@@ -125,13 +152,15 @@ export class Crashes {
     const trapMessage = trapName
       ? `${trapName}${kind === 'page-fault' && registers.cr2 ? ` accessing ${registers.cr2}` : ''} at ${registers.rip}${where}`
       : undefined;
-    const message = trapMessage ?? this.recentCrashMessage() ?? path.label;
+    const ocamlMessage = ocamlText && `${ocamlText}${caught ? ' (raised; a handler will catch it)' : ''}`;
+    const message = ocamlMessage ?? trapMessage ?? this.recentCrashMessage() ?? path.label;
     // What the guest printed just before its crash function tells the kind more precisely.
     if (kind === 'abort' && /assert/i.test(message)) kind = 'assertion';
     else if (kind === 'abort' && /stack corruption|stack smash/i.test(message)) kind = 'stack-smash';
-    const report: CrashReport = { platform: this.reportPlatform(path), kind, message, line: this.console.lines, registers, frames };
+    const report: CrashReport = { platform: this.reportPlatform(path), kind, message, line: this.console.lines, registers, frames, ...(handler && { handler }) };
     this.current = { report, threadId, trap };
-    this.shown = true;
+    // A caught exception is not the crash: the one that follows, if any, still stops.
+    if (!caught) this.shown = true;
     return report;
   }
 
@@ -146,7 +175,7 @@ export class Crashes {
     const rip = hexAddress(top?.addr ?? '');
     const rsp = hexAddress((await mi.dataEvaluateExpression(gdb, '$sp', { threadId, level: 0 }).catch(() => '')).split(' ')[0] ?? '');
     const report: CrashReport = {
-      platform: 'generic',
+      platform: this.reportPlatform(),
       kind: 'triple-fault',
       message: `The guest reset itself at ${rip}${top?.func ? ` in ${top.func}` : ''}: a triple fault (an exception with no working handler) or a reset it asked for`,
       line: this.console.lines,
@@ -168,16 +197,26 @@ export class Crashes {
 
   /**
    * A crash the console showed, symbolized. `stop`: the guest should stop for it; otherwise it is
-   * the crash already shown, told again (its richer trace is kept), or crashes do not stop.
+   * the crash already shown (`shown`), told again (its richer trace is kept), or crashes do not stop.
    */
-  async fromConsole(raw: CrashReport): Promise<{ report: CrashReport; stop: boolean }> {
+  async fromConsole(raw: CrashReport): Promise<{ report: CrashReport; stop: boolean; text: string; notify: boolean }> {
+    const { report, stop, shown } = await this.consoleCrash(raw);
+    // A notification only for a crash nothing else shows: the guest's own account of the crash on
+    // screen, or of one it is about to stop at, is for the Debug Console.
+    const heading = shown ? "The console's account of the crash" : 'Crash detected on the console';
+    return { report, stop, text: `${heading} (line ${report.line}):\n${formatTrace(report)}\n`, notify: !shown && !stop };
+  }
+
+  private async consoleCrash(raw: CrashReport): Promise<{ report: CrashReport; stop: boolean; shown: boolean }> {
     const symbolizer = await this.getSymbolizer();
-    const report = symbolizer ? await symbolizeReport(raw, symbolizer).catch(() => raw) : raw;
+    const symbolized = symbolizer ? await symbolizeReport(raw, symbolizer).catch(() => raw) : raw;
+    // The console detector's guess (`solo5` for Solo5-style lines) gives way to the launched image's platform.
+    const report = this.platform ? { ...symbolized, platform: this.platform } : symbolized;
     if (this.shown || !this.filters?.has('crash')) {
       if (this.current && report.frames.length > 0 && this.current.report.frames.length === 0) this.current.report = report;
-      return { report, stop: false };
+      return { report, stop: false, shown: this.shown };
     }
-    return { report, stop: true };
+    return { report, stop: true, shown: false };
   }
 
   /** The guest stopped somewhere else than at a crash: a crash after this is a new one. */
@@ -213,7 +252,7 @@ export class Crashes {
       exceptionId: crash.kind,
       description: crash.message,
       breakMode: 'always',
-      details: { message: crash.message, typeName: `${crash.platform} ${crash.kind}`, stackTrace: formatTrace(crash) },
+      details: { message: crash.message, typeName: `${crash.platform} ${crash.kind}`, stackTrace: formatTrace(crash, (file) => this.sources.short(file)) },
     };
   }
 
@@ -230,11 +269,18 @@ export class Crashes {
     return this.symbolizer;
   }
 
-  /** A generic crash path reports the image's own platform. */
-  private reportPlatform(path: CrashPath): ReportPlatform {
-    if (path.platform !== 'generic') return path.platform;
-    const byProfile: Record<PlatformName, ReportPlatform> = { mirage: 'solo5', rumprun: 'rumprun', unikraft: 'unikraft', generic: 'generic' };
-    return byProfile[this.platform ?? 'generic'];
+  /** The name a person knows a function by (OCaml's `Hello.depth` for `camlHello__depth_88`). */
+  private functionName(func: string | undefined): string | undefined {
+    return func && this.ocaml ? this.ocaml.frameName(func) : func;
+  }
+
+  /**
+   * A launched image's crashes name its platform as the launch does (`"platform"` in launch.json,
+   * the Debug Console's `Multiboot / PVH image: platform "generic" (detected)`), whatever function
+   * or console line they came through: one image, one word. Attached, the crash path's own.
+   */
+  private reportPlatform(path?: CrashPath): ReportPlatform {
+    return this.platform ?? path?.platform ?? 'generic';
   }
 
   /** The last crash-looking console line, which usually says what went wrong before the crash function ran. */

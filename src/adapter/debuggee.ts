@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { DEFAULT_MAX_CHECKPOINTS } from '../qemu/checkpoints';
+import type { SchedulerLayout } from '../qemu/profiles/threads';
 import type { Breakpoints } from './breakpoints';
 import type { AttachArguments, LaunchArguments } from './config';
 import type { GuestConsole } from './console';
@@ -47,6 +48,8 @@ export class Debuggee extends EventEmitter<DebuggeeEvents> {
   private args: LaunchArguments | AttachArguments | undefined;
   private attached = false;
   private ended = false;
+  /** The launched platform's thread scheduler (none when attached, or the platform has none). */
+  private schedulerLayout: SchedulerLayout | undefined;
 
   constructor(private readonly parts: DebuggeeParts) {
     super();
@@ -56,6 +59,11 @@ export class Debuggee extends EventEmitter<DebuggeeEvents> {
     return this.attached;
   }
 
+  /** The scheduler whose threads are the guest's threads (the platform profile's). */
+  get scheduler(): SchedulerLayout | undefined {
+    return this.schedulerLayout;
+  }
+
   /** Plans the launch, starts QEMU and gdb side by side, and connects them. True for a recorded run. */
   async launch(args: LaunchArguments, say: Say): Promise<boolean> {
     const { host, console, crashes, breakpoints } = this.parts;
@@ -63,6 +71,7 @@ export class Debuggee extends EventEmitter<DebuggeeEvents> {
     if (args.consoleRateLimit) console.setRateLimit(args.consoleRateLimit);
     const plan = await planLaunch(args, say);
     crashes.configure(plan.profile.name, plan.symbols);
+    this.schedulerLayout = plan.profile.scheduler;
     breakpoints.setEntryPoints({ symbols: plan.profile.entrySymbols, kernelEntry: plan.kernelEntry });
     const guest = new Guest(
       { machine: plan.machine, profile: plan.profile, kernelEntry: plan.kernelEntry, consoleLog: args.consoleLog, netdevs: plan.netdevs, processes: this.parts.processes },
@@ -81,7 +90,7 @@ export class Debuggee extends EventEmitter<DebuggeeEvents> {
       const [qemu, gdb] = await Promise.allSettled([guest.start(args.record ? 'record' : 'live'), host.start(args, plan.symbols, plan.guestBits)]);
       if (qemu.status === 'rejected') throw qemu.reason;
       if (gdb.status === 'rejected') throw gdb.reason;
-      await host.connect(guest.gdbSocket);
+      await host.connect(guest.gdbSocket, true);
       if (args.record) {
         this.replay = new Replay(guest, host, this.parts.run, { maxCheckpoints: args.replayCheckpoints ?? DEFAULT_MAX_CHECKPOINTS, timeoutScale: this.parts.timeoutScale });
         this.replay.on('hung', () => this.emit('hung'));

@@ -25,12 +25,18 @@ export interface GdbHostOptions {
   processes: ProcessGuard;
 }
 
+/** gdb's `Remote connection closed`: the stub went away (its QEMU ended). */
+const REMOTE_CLOSED = /^Remote connection closed\.?\n?$/;
+
 /** gdb's `26\tfile.c: No such file or directory.` after a stop in a file it cannot open. */
 const SOURCE_LINE_MISSING = /^\d+\t[^\n]*: No such file or directory\.\n?$/;
 
 export class GdbHost extends EventEmitter<GdbHostEvents> {
   private current: Gdb | undefined;
   private early: Promise<Gdb> | undefined;
+  /** The stub is a QEMU this session started: its exit, decoded, says why the connection closed. */
+  private ownStub = false;
+  private target: string | undefined;
 
   constructor(private readonly opts: GdbHostOptions) {
     super();
@@ -73,8 +79,13 @@ export class GdbHost extends EventEmitter<GdbHostEvents> {
     // Console text no command asked for is gdb narrating stops ("Breakpoint 2, compute (…)"), which
     // VS Code shows better itself; warnings and errors come on the log stream. gdb failing to print
     // a stop's source line is not news either: the editor shows the line (or says why not).
+    // gdb's `Remote connection closed` says less than what follows it: a QEMU of ours ending is
+    // told with its exit decoded (`The guest exited with status 0 (solo5_exit(0)).`); a stub we
+    // attached to is named.
     gdb.on('log', (text) => {
-      if (!SOURCE_LINE_MISSING.test(text)) this.emit('output', text, 'console');
+      if (REMOTE_CLOSED.test(text)) {
+        if (!this.ownStub) this.emit('output', `The GDB stub at ${this.target ?? 'the target'} closed the connection: the guest is gone.\n`, 'console');
+      } else if (!SOURCE_LINE_MISSING.test(text)) this.emit('output', text, 'console');
     });
     gdb.on('target', (text) => this.emit('output', text, 'stdout'));
     gdb.on('exit', (reason) => this.emit('exit', reason));
@@ -89,9 +100,11 @@ export class GdbHost extends EventEmitter<GdbHostEvents> {
     for (const cmd of args.setupCommands ?? []) await mi.cliCommand(gdb, cmd);
   }
 
-  /** Connects to the GDB stub at `target` (a Unix socket path or host:port). */
-  async connect(target: string): Promise<void> {
+  /** Connects to the GDB stub at `target` (a Unix socket path or host:port); `own`: of a QEMU this session started. */
+  async connect(target: string, own = false): Promise<void> {
     const gdb = this.require();
+    this.ownStub = own;
+    this.target = target;
     // Nobody listening is an answer: say it now, not after gdb's 15 s of retrying.
     await mi.gdbSet(gdb, 'tcp auto-retry', 'off').catch(() => undefined);
     try {

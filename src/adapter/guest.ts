@@ -110,7 +110,7 @@ export class Guest extends EventEmitter<GuestEvents> {
       this.opts.processes.releaseDir(old.privateDir);
       if (mode === 'record') this.recording = await prepareRecording(recording.dir, this.qemuPath, recording.netdevs);
       await this.startQemu(mode, true);
-      await this.host.connect(this.gdbSocket);
+      await this.host.connect(this.gdbSocket, true);
     });
   }
 
@@ -164,9 +164,9 @@ export class Guest extends EventEmitter<GuestEvents> {
   describeExit(reason: string, code: number | null, consoleLines: readonly string[]): GuestEnd {
     if (code === null) return { text: `${reason} The debug session ends.`, status: 0, important: true };
     const exit = this.opts.profile.exitStatus(code, consoleLines);
-    // QEMU's own complaint on stderr, if it made one, comes with it.
-    const complaint = /^QEMU exited with code \d+: /.test(reason) ? ` ${reason}` : '';
-    return { text: `${exit.text}${complaint}`, status: exit.status, important: false };
+    // QEMU's own complaint on stderr, if it made one, comes with it (its exit code is decoded above).
+    const complaint = /^QEMU exited with code \d+: (.*)$/s.exec(reason)?.[1];
+    return { text: `${exit.text}${complaint ? ` QEMU said: ${complaint}` : ''}`, status: exit.status, important: false };
   }
 
   /** Ends QEMU and removes what the session made for it. */

@@ -41,7 +41,8 @@ export async function planLaunch(args: LaunchArguments, say: Say): Promise<Launc
   const platformProblem = profile.launchProblem?.(facts);
   if (platformProblem) throw new ImageError(platformProblem);
   if (args.consoleLog) await writeConsoleLogMeta(args.consoleLog, { symbols, kernel: args.kernel, platform: profile.name });
-  say(`${profile.label}${args.platform ? '' : ' (detected)'}: booting ${args.kernel}${args.noDebug ? ' without the debugger' : ''}\n`, 'console');
+  // The platform's word is the one launch.json takes and the image's crash reports carry.
+  say(`${profile.label}: platform "${profile.name}"${args.platform ? '' : ' (detected)'}, booting ${args.kernel}${args.noDebug ? ' without the debugger' : ''}\n`, 'console');
   const guest = { kernel: args.kernel, cmdline: args.cmdline, net: args.net, disks: args.disks, recorded: !!args.record && !args.noDebug };
   return {
     profile,

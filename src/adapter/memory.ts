@@ -6,7 +6,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Gdb } from '../mi/gdb';
 import * as mi from '../mi/commands';
-import { disassemble } from './disassembly';
+import { disassemble, DisassemblyCache } from './disassembly';
 import type { GdbHost } from './gdbHost';
 import type { SourcePaths } from './sourcePaths';
 
@@ -103,12 +103,22 @@ export function parseMemoryReference(ref: string, offset = 0): bigint {
 export class MemoryView {
   /** Requests VS Code cancelled (long reads look here between chunks). */
   private readonly cancelled = new Set<number>();
+  /** The name a person knows a function by (OCaml's `Hello.depth` for `camlHello__depth_88`). */
+  private functionName: (func: string) => string = (func) => func;
 
   constructor(
     private readonly host: GdbHost,
     private readonly sources: SourcePaths,
     private readonly opts: { fastRead: () => FastRead | undefined; written: () => void },
-  ) {}
+  ) {
+    // What was disassembled holds until the guest runs again.
+    host.on('exec', (rec) => {
+      if (rec.asyncClass === 'running') this.disassembled.clear();
+    });
+  }
+
+  /** Instructions decoded at this stop (disassembly.ts). */
+  private readonly disassembled = new DisassemblyCache();
 
   async read(args: DebugProtocol.ReadMemoryArguments, seq: number | undefined): Promise<DebugProtocol.ReadMemoryResponse['body']> {
     try {
@@ -129,14 +139,25 @@ export class MemoryView {
     const gdb = this.host.require();
     const address = parseMemoryReference(args.memoryReference, args.offset);
     const bytesWritten = await writeMemory(gdb, address, Buffer.from(args.data, 'base64'));
+    this.disassembled.clear();
     this.opts.written();
     return { address: `0x${address.toString(16)}`, bytesWritten };
   }
 
-  disassemble(args: DebugProtocol.DisassembleArguments): Promise<DebugProtocol.DisassembledInstruction[]> {
+  /** How functions are named in the Disassembly view: the language's name, then the linker's when they differ. */
+  setFunctionNames(name: (func: string) => string): void {
+    this.functionName = name;
+  }
+
+  async disassemble(args: DebugProtocol.DisassembleArguments): Promise<DebugProtocol.DisassembledInstruction[]> {
     const gdb = this.host.require();
     const base = parseMemoryReference(args.memoryReference, args.offset);
-    return disassemble(gdb, base, args.instructionOffset ?? 0, args.instructionCount, (name) => this.sources.display(name));
+    const instructions = await disassemble(gdb, base, args.instructionOffset ?? 0, args.instructionCount, (name) => this.sources.display(name), this.disassembled);
+    for (const d of instructions) {
+      const shown = d.symbol && this.functionName(d.symbol);
+      if (d.symbol && shown !== d.symbol) d.symbol = `${shown} (${d.symbol})`;
+    }
+    return instructions;
   }
 
   cancel(requestId: number | undefined): void {

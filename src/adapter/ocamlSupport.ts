@@ -3,10 +3,12 @@
  * uncaught exceptions decided at the raise, and OCaml values read from guest memory. The knowledge
  * of OCaml itself is src/ocaml/; this part reads the guest through gdb for it.
  */
+import { findSymbols } from '../elf';
 import type { Gdb } from '../mi/gdb';
 import * as mi from '../mi/commands';
 import {
   ARGUMENT_REGISTERS,
+  arityFromStaticClosures,
   DOMAIN_STATE_REGISTER,
   RAISE_FUNCTIONS,
   START_PROGRAM,
@@ -18,6 +20,7 @@ import {
   formatException,
   readExceptionPointer,
   toGdbRegex,
+  type OcamlChild,
   type OcamlMemory,
   type OcamlValue,
 } from '../ocaml';
@@ -99,10 +102,10 @@ export class OcamlSupport {
     this.memory = new GuestMemory(gdb);
   }
 
-  /** OCaml support for an image that has the OCaml runtime, else undefined. */
-  static async detect(gdb: Gdb): Promise<OcamlSupport | undefined> {
-    const found = await mi.symbolInfoFunctions(gdb, `^${START_PROGRAM}$`).catch(() => []);
-    return found.some((f) => f.name === START_PROGRAM) ? new OcamlSupport(gdb) : undefined;
+  /** OCaml support for an image whose symbol table has the OCaml runtime's entry, else undefined. */
+  static async detect(gdb: Gdb, symbols: string): Promise<OcamlSupport | undefined> {
+    const found = await findSymbols(symbols, [START_PROGRAM]).catch(() => new Set<string>());
+    return found.has(START_PROGRAM) ? new OcamlSupport(gdb) : undefined;
   }
 
   /** `camlHello__depth_88` → `Hello.depth`; anything else as it is. */
@@ -159,17 +162,36 @@ export class OcamlSupport {
     return /^\d+$/.test(v) ? formatException(BigInt(v), this.memory).catch(() => undefined) : undefined;
   }
 
+  /** The module path of an OCaml function or initialiser (`Hello` for `camlHello__depth_88`). */
+  moduleOf(func: string): string | undefined {
+    const name = demangle(func);
+    return name && name.kind !== 'module' ? name.module : undefined;
+  }
+
   /**
    * The arguments of an OCaml function stopped at its first instruction: the calling convention's
-   * registers, decoded (OCaml's DWARF names none, so they are `arg1`, `arg2`, …).
+   * registers, decoded (OCaml's DWARF names none, so they are `arg1`, `arg2`, …). As many as its
+   * arity, read from its static closure; elsewhere in the function the registers hold other things.
    */
-  async entryArguments(threadId: number, count = 2): Promise<{ name: string; value: OcamlValue }[]> {
+  async entryArguments(threadId: number, level: number, func: string): Promise<OcamlChild[]> {
     const at = { threadId, level: 0 };
-    const out: { name: string; value: OcamlValue }[] = [];
+    const word = async (expr: string): Promise<bigint | undefined> => {
+      const v = await mi.dataEvaluateExpression(this.gdb, `(unsigned long)(${expr})`, at).catch(() => '');
+      return /^\d+$/.test(v) ? BigInt(v) : undefined;
+    };
+    const start = await word(`&'${func}'`);
+    if (level !== 0 || start === undefined || (await word('$pc')) !== start) {
+      return [note('arguments', 'known at the function\'s first instruction only (OCaml keeps no argument locations)')];
+    }
+    const unit = demangle(func)?.modulePath.join('__');
+    const [from, to] = unit ? await Promise.all([word(`&'caml${unit}__data_begin'`), word(`&'caml${unit}__data_end'`)]) : [];
+    const arity = from !== undefined && to !== undefined ? await arityFromStaticClosures(this.memory, start, { start: from, end: to }).catch(() => undefined) : undefined;
+    const count = Math.min(Math.abs(arity ?? 2), ARGUMENT_REGISTERS.length);
+    const out: OcamlChild[] = [];
     for (const [i, r] of ARGUMENT_REGISTERS.slice(0, count).entries()) {
-      const v = await mi.dataEvaluateExpression(this.gdb, `(unsigned long)$${r}`, at).catch(() => '');
-      if (!/^\d+$/.test(v)) continue;
-      out.push({ name: `arg${i + 1} (${r})`, value: await decodeValue(BigInt(v), this.memory) });
+      const v = await word(`$${r}`);
+      if (v === undefined) continue;
+      out.push({ ...(await decodeValue(v, this.memory)), name: `arg${i + 1}${arity === undefined ? '?' : ''} (${r})` });
     }
     return out;
   }
@@ -177,7 +199,7 @@ export class OcamlSupport {
   /** A module's globals: the fields of its module block `caml<Module>`. */
   async moduleGlobals(module: string): Promise<OcamlValue | undefined> {
     const symbol = `caml${module.replaceAll('.', '__')}`;
-    const v = await mi.dataEvaluateExpression(this.gdb, `(unsigned long)&${symbol}`).catch(() => '');
+    const v = await mi.dataEvaluateExpression(this.gdb, `(unsigned long)&'${symbol}'`).catch(() => '');
     if (!/^\d+$/.test(v)) return undefined;
     return decodeModuleBlock(BigInt(v), this.memory);
   }
@@ -186,4 +208,9 @@ export class OcamlSupport {
   async decode(word: bigint): Promise<OcamlValue> {
     return decodeValue(word, this.memory);
   }
+}
+
+/** A row that says something instead of showing a value. */
+function note(name: string, text: string): OcamlChild {
+  return { name, value: text, type: '', kind: 'invalid', word: 0n };
 }

@@ -19,6 +19,16 @@ export interface ProcessGuard {
   releaseDir(path: string): void;
 }
 
+/** A guard that goes through whichever reaper runs now (there is none before initialize). */
+export function guardThrough(reaper: () => Reaper | undefined): ProcessGuard {
+  return {
+    guard: (pid) => reaper()?.guard(pid),
+    release: (pid) => reaper()?.release(pid),
+    guardDir: (dir) => reaper()?.guardDir(dir),
+    releaseDir: (dir) => reaper()?.releaseDir(dir),
+  };
+}
+
 export class Reaper implements ProcessGuard {
   /** Every guarded pid in this process, for the adapter's own signal handlers. */
   private static readonly live = new Set<number>();
@@ -34,12 +44,24 @@ export class Reaper implements ProcessGuard {
 
   private constructor(private readonly child: ChildProcess | undefined) {}
 
+  /**
+   * The bundle that runs the watcher with --reaper. The standalone adapter is that bundle itself; an
+   * adapter run inside another process (the extension host, a test) names it with `useScript`.
+   */
+  private static script: string | undefined;
+
+  static useScript(script: string): void {
+    Reaper.script = script;
+  }
+
   /** Starts the watcher; `script` is the bundle to run with --reaper (the adapter's own file). */
-  static start(script: string | undefined = process.argv[1]): Reaper {
+  static start(script: string | undefined = Reaper.script ?? process.argv[1]): Reaper {
     if (!script) return new Reaper(undefined);
+    // In VS Code's extension host the executable is Electron's: run it as Node.
     const child = spawn(process.execPath, [script, '--reaper'], {
       stdio: ['pipe', 'ignore', 'ignore'],
       detached: true,
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     });
     child.on('error', () => undefined);
     child.stdin?.on('error', () => undefined);

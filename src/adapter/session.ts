@@ -4,7 +4,7 @@
  * class: they get what they need (the gdb host, run control, the guest) when they are made.
  */
 import { CapabilitiesEvent, ContinuedEvent, DebugSession, Event, ExitedEvent, InitializedEvent, InvalidatedEvent, MemoryEvent, OutputEvent } from '@vscode/debugadapter';
-import { ProgressEndEvent, ProgressStartEvent, ProgressUpdateEvent, StoppedEvent, TerminatedEvent } from '@vscode/debugadapter';
+import { StoppedEvent, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { CrashReport } from '../crash/report';
 import { Breakpoints } from './breakpoints';
@@ -12,15 +12,17 @@ import { CAPABILITIES } from './capabilities';
 import { validateAttach, validateLaunch } from './config';
 import { GuestConsole } from './console';
 import { Crashes } from './crashes';
-import { formatTrace } from './crashPaths';
 import { Debuggee } from './debuggee';
 import { errorText, timeoutScale } from './format';
 import { GdbHost } from './gdbHost';
 import { MemoryView } from './memory';
-import { Reaper, type ProcessGuard } from './reaper';
+import { OcamlSupport } from './ocamlSupport';
+import { progressBar } from './progress';
+import { Reaper, guardThrough, type ProcessGuard } from './reaper';
 import type { Replay, ReverseMove } from './replay';
 import { RunControl } from './runControl';
 import { SourcePaths } from './sourcePaths';
+import { GuestThreads } from './guestThreads';
 import { Stacks, VcpuThreads } from './stack';
 import type { Stop, StopReason } from './stops';
 import { VariablesView } from './variablesView';
@@ -34,12 +36,7 @@ const NOTES = {
 export class UnikernelDebugSession extends DebugSession {
   /** Kills what we started even when the adapter is killed; started at initialize. */
   private reaper: Reaper | undefined;
-  private readonly processes: ProcessGuard = {
-    guard: (pid) => this.reaper?.guard(pid),
-    release: (pid) => this.reaper?.release(pid),
-    guardDir: (dir) => this.reaper?.guardDir(dir),
-    releaseDir: (dir) => this.reaper?.releaseDir(dir),
-  };
+  private readonly processes: ProcessGuard = guardThrough(() => this.reaper);
   private readonly sources = new SourcePaths({ roots: [process.cwd()] });
   private readonly gdbHost: GdbHost;
   private readonly run: RunControl;
@@ -68,7 +65,10 @@ export class UnikernelDebugSession extends DebugSession {
     });
     this.console = new GuestConsole({ output: (text) => this.output(text, 'stdout'), crash: (report) => this.onConsoleCrash(report) });
     this.variables = new VariablesView(this.gdbHost, this.run);
-    this.stack = new Stacks(new VcpuThreads(this.gdbHost, () => (this.debuggee.guest?.mode === 'replay' ? ' · replay' : '')), this.run, this.sources);
+    const suffix = (): string => (this.debuggee.guest?.mode === 'replay' ? ' · replay' : '');
+    const vcpus = new VcpuThreads(this.gdbHost, suffix);
+    // The platform's scheduler threads when it has one and it runs; the vCPUs otherwise.
+    this.stack = new Stacks(new GuestThreads(this.gdbHost, vcpus, () => this.debuggee.scheduler, suffix), this.run, this.sources);
     this.breakpoints = new Breakpoints(this.gdbHost, this.run, this.sources, this.variables);
     this.crashes = new Crashes(this.gdbHost, this.sources, this.console);
     this.memory = new MemoryView(this.gdbHost, this.sources, {
@@ -102,6 +102,7 @@ export class UnikernelDebugSession extends DebugSession {
     try {
       this.reaper ??= Reaper.start();
       const recorded = await this.debuggee.launch(validateLaunch((raw ?? {}) as Record<string, unknown>), (text, category) => this.output(text, category));
+      await this.useImageLanguage();
       this.sendResponse(response);
       // Step Back and Reverse Continue appear once VS Code knows this run is recorded.
       if (recorded) this.sendEvent(new CapabilitiesEvent({ supportsStepBack: true }));
@@ -116,6 +117,7 @@ export class UnikernelDebugSession extends DebugSession {
     try {
       this.reaper ??= Reaper.start();
       await this.debuggee.attach(validateAttach((raw ?? {}) as Record<string, unknown>), (text, category) => this.output(text, category));
+      await this.useImageLanguage();
       this.sendResponse(response);
       this.sendEvent(new InitializedEvent());
     } catch (e) {
@@ -124,11 +126,21 @@ export class UnikernelDebugSession extends DebugSession {
     }
   }
 
+  /** An OCaml image (MirageOS) gets OCaml names, exceptions and values in every part that shows them. */
+  private async useImageLanguage(): Promise<void> {
+    const [gdb, symbols] = [this.gdbHost.gdb, this.crashes.symbols];
+    const ocaml = gdb && symbols ? await OcamlSupport.detect(gdb, symbols) : undefined;
+    if (!ocaml) return;
+    for (const part of [this.stack, this.memory]) part.setFunctionNames((func) => ocaml.frameName(func));
+    for (const part of [this.crashes, this.breakpoints, this.variables]) part.setOcaml(ocaml);
+    this.run.on('resuming', () => ocaml.memory.forget());
+  }
+
   protected override async configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): Promise<void> {
     try {
       const start = await this.debuggee.configurationDone();
       this.sendResponse(response);
-      if ('entryStop' in start) this.showStop('entry', start.entryStop);
+      if ('entryStop' in start) await this.showStop('entry', start.entryStop);
       else await start.run();
     } catch (e) {
       this.fail(response, e);
@@ -195,10 +207,7 @@ export class UnikernelDebugSession extends DebugSession {
     await this.reverse(response, args.threadId, { move: 'continue', watch: this.breakpoints.hasDataBreakpoints });
   }
 
-  /**
-   * DAP has Step Back only; Reverse Step Into and Reverse Step Out are custom requests, sent by the
-   * extension's commands of those names. VS Code does not know they run the guest: it is told.
-   */
+  /** Reverse Step Into/Out are custom requests (DAP has Step Back only); VS Code is told they run the guest. */
   protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
     const a = (args ?? {}) as { threadId?: unknown; granularity?: unknown };
     const threadId = typeof a.threadId === 'number' ? a.threadId : 1;
@@ -222,8 +231,7 @@ export class UnikernelDebugSession extends DebugSession {
   }
 
   protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
-    response.body = this.breakpoints.dataInfo(args);
-    this.sendResponse(response);
+    void this.answer(response, async () => this.breakpoints.dataInfo(args));
   }
 
   protected override async setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): Promise<void> {
@@ -244,37 +252,43 @@ export class UnikernelDebugSession extends DebugSession {
   // ---- threads, stacks, variables ---------------------------------------------------------------
 
   protected override async threadsRequest(response: DebugProtocol.ThreadsResponse): Promise<void> {
-    response.body = { threads: await this.stack.threads() };
-    this.sendResponse(response);
+    await this.answer(response, async () => ({ threads: await this.stack.threads() }));
   }
 
   protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
-    await this.answer(response, () => this.stack.stackTrace(args, this.crashes.trapOf(args.threadId)));
+    await this.answer(response, async () => {
+      const at = await this.stack.frameContext(args.threadId);
+      return this.stack.stackTrace(args, at.guest === undefined ? this.crashes.trapOf(at.threadId) : undefined);
+    });
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
-    response.body = { scopes: this.variables.scopes(this.stack.frame(args.frameId)) };
-    this.sendResponse(response);
+    void this.answer(response, async () => ({ scopes: this.variables.scopes(this.stack.frame(args.frameId)) }));
   }
 
   protected override async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
-    await this.answer(response, async () => ({ variables: await this.variables.variables(args) }));
+    await this.answer(response, async () => ({ variables: await this.stack.within(this.variables.frameOf(args.variablesReference), () => this.variables.variables(args)) }));
   }
 
   protected override async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
     // Other views (memory, registers, watches) may show what just changed.
-    if (await this.answer(response, async () => ({ value: await this.variables.setVariable(args) }))) this.sendEvent(new InvalidatedEvent(['variables']));
+    const write = async (): Promise<DebugProtocol.SetVariableResponse['body']> => ({ value: await this.stack.within(this.variables.frameOf(args.variablesReference), () => this.variables.setVariable(args)) });
+    if (await this.answer(response, write)) this.sendEvent(new InvalidatedEvent(['variables']));
   }
 
   protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
-    // The Debug Console talks to gdb's own command line (and, through `monitor`, to QEMU's).
-    const quiet = args.context !== 'repl' && args.context !== 'watch';
+    // The Debug Console talks to gdb's own command line (and, through `monitor`, to QEMU's). A watch
+    // or hover that fails says so inline (`No symbol "sum" in current context.`), never as a
+    // notification: a watch of another function's local fails at every stop.
+    const quiet = args.context !== 'repl';
     await this.answer(
       response,
       async () =>
         args.context === 'repl'
-          ? { result: await this.gdbHost.cli(args.expression), variablesReference: 0 }
-          : this.variables.evaluate(args.expression, args.frameId !== undefined ? this.stack.frame(args.frameId) : undefined, !!args.format?.hex),
+          ? { result: await this.stack.within(undefined, () => this.gdbHost.cli(args.expression)), variablesReference: 0 }
+          : this.stack.within(args.frameId !== undefined ? this.stack.frame(args.frameId) : undefined, () =>
+              this.variables.evaluate(args.expression, args.frameId !== undefined ? this.stack.frame(args.frameId) : undefined, !!args.format?.hex),
+            ),
       quiet,
     );
   }
@@ -324,7 +338,8 @@ export class UnikernelDebugSession extends DebugSession {
         return stop.show ? this.showStop('entry', stop.threadId) : this.run.continue();
       case 'crash-path': {
         const report = await this.crashes.atCrashPath(stop.path, stop.threadId);
-        this.showStop('exception', stop.threadId, `${report.kind}: ${report.message}`);
+        if (!report) return this.run.continue();
+        await this.showStop('exception', stop.threadId, `${report.kind}: ${report.message}`);
         return this.sendCrash(report);
       }
       case 'crash-continues':
@@ -347,7 +362,7 @@ export class UnikernelDebugSession extends DebugSession {
         return this.debuggee.guest?.quit();
       case 'console-crash':
         this.crashes.atConsoleCrash(stop.report, stop.threadId);
-        this.showStop('exception', stop.threadId, `${stop.report.kind}: ${stop.report.message}`);
+        await this.showStop('exception', stop.threadId, `${stop.report.kind}: ${stop.report.message}`);
         return this.sendCrash(stop.report);
       case 'user':
         if (stop.note) this.output(NOTES[stop.note], 'console');
@@ -356,17 +371,18 @@ export class UnikernelDebugSession extends DebugSession {
     }
   }
 
-  private showStop(reason: StopReason, threadId: number, text?: string): void {
+  /** `threadId`: gdb's thread (the vCPU); VS Code is told the thread that runs on it (a guest thread). */
+  private async showStop(reason: StopReason, threadId: number, text?: string): Promise<void> {
     this.stopsShown++;
     this.stack.forget();
     this.variables.forget();
     if (reason !== 'exception') this.crashes.clearCurrent();
     // What VS Code asks at every stop is asked of gdb now, in one burst.
-    this.stack.prefetch(threadId);
+    const shown = this.stack.prefetch(threadId);
     this.variables.prefetch(threadId);
     // What the guest printed before it stopped comes before the stop.
     this.console.flush();
-    const ev = new StoppedEvent(reason, threadId, text) as DebugProtocol.StoppedEvent;
+    const ev = new StoppedEvent(reason, await shown, text) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
     if (reason === 'exception') ev.body.description = 'Unikernel crash';
     this.sendEvent(ev);
@@ -374,9 +390,9 @@ export class UnikernelDebugSession extends DebugSession {
 
   /** The console showed a crash: said in the Debug Console; the guest stops there unless it is the one shown. */
   private async onConsoleCrash(raw: CrashReport): Promise<void> {
-    const { report, stop } = await this.crashes.fromConsole(raw);
+    const { report, stop, text, notify } = await this.crashes.fromConsole(raw);
     if (this.ending) return;
-    this.output(`Crash detected on the console (line ${report.line}):\n${formatTrace(report)}\n`, 'important');
+    this.output(text, notify ? 'important' : 'console');
     if (!stop || !(await this.run.interruptForCrash(report))) this.sendCrash(report);
   }
 
@@ -389,8 +405,12 @@ export class UnikernelDebugSession extends DebugSession {
   /** Continue, Next, Step In, Step Out; going forward in a replay stops at the end of the recording. */
   private async go(response: DebugProtocol.Response, move: 'continue' | 'next' | 'stepIn' | 'stepOut', threadId: number | undefined, instruction: boolean, body?: unknown): Promise<void> {
     await this.answer(response, async () => {
-      await this.debuggee.replay?.beforeForward();
-      await this.run.move(move, threadId, instruction);
+      // A step acts on the thread on a CPU; the guest runs with the vCPU's own registers.
+      const on = threadId === undefined ? undefined : await this.stack.stepThread(threadId);
+      await this.stack.within(undefined, async () => {
+        await this.debuggee.replay?.beforeForward();
+        await this.run.move(move, on, instruction);
+      });
       return body;
     });
   }
@@ -403,25 +423,20 @@ export class UnikernelDebugSession extends DebugSession {
       this.gdbHost.require();
       if (!replay.replaying) await this.switchToReplay(replay);
       const stops = this.stopsShown;
-      const done = await replay.reverse(threadId, move, this.crashes.faultAddress());
+      const on = await this.stack.stepThread(threadId);
+      const done = await this.stack.within(undefined, () => replay.reverse(on, move, this.crashes.faultAddress()));
       this.sendResponse(response);
       // (Unless the stop came already, in the same burst of gdb output as its ^running.)
       if (announce && this.stopsShown === stops) this.sendEvent(new ContinuedEvent(threadId, true));
-      if (done === 'at-fault') this.showStop('step', threadId);
+      if (done === 'at-fault') await this.showStop('step', on);
     } catch (e) {
       this.fail(response, e);
     }
   }
 
   private async switchToReplay(replay: Replay): Promise<void> {
-    const progress = this.supportsProgress ? `replay-${Date.now()}` : undefined;
-    const onProgress = (done: number, total: number): void => {
-      if (!progress || total <= 0) return;
-      const ev = new ProgressUpdateEvent(progress, `${done} of ${total} instructions`) as DebugProtocol.ProgressUpdateEvent;
-      ev.body.percentage = Math.round((done / total) * 100);
-      this.sendEvent(ev);
-    };
-    if (progress) this.sendEvent(new ProgressStartEvent(progress, 'Switching to the replay', 'running the recording to where you are'));
+    const bar = progressBar(this.supportsProgress, (e) => this.sendEvent(e), 'Switching to the replay', 'running the recording to where you are');
+    const onProgress = (done: number, total: number): void => bar.update(done, total, `${done} of ${total} instructions`);
     replay.on('progress', onProgress);
     try {
       this.output((await replay.start()).text, 'important');
@@ -431,7 +446,7 @@ export class UnikernelDebugSession extends DebugSession {
       throw e;
     } finally {
       replay.off('progress', onProgress);
-      if (progress) this.sendEvent(new ProgressEndEvent(progress));
+      bar.end();
     }
   }
 
@@ -464,9 +479,7 @@ export class UnikernelDebugSession extends DebugSession {
     await this.crashes.dispose();
   }
 
-  private output(text: string, category: 'console' | 'stdout' | 'important'): void {
-    this.sendEvent(new OutputEvent(text, category));
-  }
+  private output = (text: string, category: 'console' | 'stdout' | 'important'): void => this.sendEvent(new OutputEvent(text, category));
 
   /** Sends what `body` gives, or the error it throws; true when it answered. */
   private async answer<R extends DebugProtocol.Response>(response: R, body: () => Promise<R['body']>, quiet = false): Promise<boolean> {

@@ -6,7 +6,7 @@
  * file is looked for under the launch's roots (its `cwd`) by the longest path suffix that exists.
  */
 import { statSync } from 'node:fs';
-import { basename, isAbsolute, posix, resolve } from 'node:path';
+import { basename, isAbsolute, posix, relative, resolve } from 'node:path';
 
 export interface SourceFileName {
   /** The name as gdb reports it (`file` in MI). */
@@ -30,6 +30,7 @@ function clean(path: string): string {
 export class SourcePaths {
   private mappings: { from: string; to: string }[] = [];
   private roots: string[] = [];
+  private cwds: string[] = [];
   private readonly resolved = new Map<string, string | null>();
   private readonly isFileCache = new Map<string, boolean>();
   /** Local path → gdb's name, for every name resolved so far. */
@@ -45,7 +46,8 @@ export class SourcePaths {
       .map(([from, to]) => ({ from: clean(from), to: resolve(to) }))
       // The most specific prefix wins.
       .sort((a, b) => b.from.length - a.from.length);
-    this.roots = [...new Set([...this.mappings.map((m) => m.to), ...options.roots.map((r) => resolve(r))])];
+    this.cwds = options.roots.map((r) => resolve(r));
+    this.roots = [...new Set([...this.mappings.map((m) => m.to), ...this.cwds])];
     this.resolved.clear();
     this.isFileCache.clear();
     this.toGdbName.clear();
@@ -61,6 +63,18 @@ export class SourcePaths {
       if (local) this.toGdbName.set(local, name.fullname ?? name.file);
     }
     return local ?? undefined;
+  }
+
+  /**
+   * A path to show where room is short (the exception widget): relative to the launch's cwd when
+   * under it (VS Code still makes it a link), else the file's own name.
+   */
+  short(path: string): string {
+    for (const root of this.cwds) {
+      const rel = relative(root, path);
+      if (rel && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
+    }
+    return basename(path);
   }
 
   /** The path to show for gdb's name: the local file when there is one, else gdb's own name. */

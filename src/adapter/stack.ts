@@ -1,7 +1,7 @@
 /**
  * Threads and call stacks. Threads come from a ThreadProvider: today each vCPU is a thread (gdb's
  * threads of the QEMU stub); a guest scheduler's threads (Rumprun's `bmk_thread`, Unikraft's
- * `uk_thread`) are meant to be a second provider. What VS Code asks for at every stop (the
+ * `uk_thread`) are the second provider (guestThreads.ts). What VS Code asks for at every stop (the
  * threads, the top 20 frames) is asked of gdb in one burst when the stop is shown and kept until
  * the guest runs again. A crashed thread's stack starts with the frames rebuilt from its trap.
  */
@@ -28,13 +28,25 @@ export interface ThreadProvider {
   prefetch(threadId: number): void;
   /** The guest runs again: whatever was fetched is stale. */
   forget(): void;
+  /** The thread shown for a stop on gdb thread `gdbThreadId` (what runs on that vCPU); default: the same id. */
+  stopThread?(gdbThreadId: number): Promise<number>;
+  /** Where a thread's frames are asked of gdb; `guest`: a switched-out thread whose saved registers must be in. */
+  frameContext?(threadId: number): Promise<{ threadId: number; guest?: number }>;
+  /** The gdb thread a step of `threadId` acts on; rejects with the reason when it cannot be stepped. */
+  stepThread?(threadId: number): Promise<number>;
+  /** Runs `fn` in switched-out thread `guest`'s registers (or, without one, never during such a switch). */
+  withThreadContext?<T>(guest: number | undefined, fn: () => Promise<T>): Promise<T>;
 }
 
 /** A frame as DAP sees it: a gdb frame, or one rebuilt from a trap frame (gdb cannot select it). */
 export interface FrameRef extends FrameContext {
+  /** The function as gdb names it (the linker's name). */
+  func?: string;
   synthetic?: boolean;
   /** For the rebuilt faulting frame: the expression of the saved registers. */
   trapFrame?: string;
+  /** A frame of a guest thread that is not on a CPU: its saved registers are put in the vCPU to use it. */
+  guest?: number;
 }
 
 const DEFAULT_STACK_LEVELS = 20;
@@ -93,6 +105,8 @@ export class Stacks {
   private lastThreads: DebugProtocol.Thread[] = [new Thread(1, 'CPU 0')];
   /** The rebuilt frames of the current stop, as DAP frames (their ids live until the guest runs). */
   private rebuilt: { from: RebuiltFrames; frames: DebugProtocol.StackFrame[] } | undefined;
+  /** The name a person knows a function by (OCaml's `Hello.depth` for `camlHello__depth_88`). */
+  private functionName: (func: string) => string = (func) => func;
 
   constructor(
     private readonly provider: ThreadProvider,
@@ -102,9 +116,33 @@ export class Stacks {
     run.on('resuming', () => this.forget());
   }
 
-  /** A stop is shown: what VS Code asks next is asked of gdb now. */
-  prefetch(threadId: number): void {
+  /** How functions are named in the Call Stack view (the image's language decides). */
+  setFunctionNames(name: (func: string) => string): void {
+    this.functionName = name;
+  }
+
+  /** A stop on gdb thread `threadId` is shown: what VS Code asks next is asked of gdb now; resolves with the thread to show as stopped. */
+  prefetch(threadId: number): Promise<number> {
     this.provider.prefetch(threadId);
+    return this.provider.stopThread ? this.provider.stopThread(threadId).catch(() => threadId) : Promise.resolve(threadId);
+  }
+
+  /** Where a thread's frames are asked of gdb (see ThreadProvider.frameContext). */
+  frameContext(threadId: number): Promise<{ threadId: number; guest?: number }> {
+    return this.provider.frameContext ? this.provider.frameContext(threadId) : Promise.resolve({ threadId });
+  }
+
+  /** The gdb thread a step of thread `threadId` acts on; rejects with why when it cannot be stepped. */
+  stepThread(threadId: number): Promise<number> {
+    return this.provider.stepThread ? this.provider.stepThread(threadId) : Promise.resolve(threadId);
+  }
+
+  /**
+   * Runs `fn` in the frame's thread: a switched-out guest thread's saved registers are in the vCPU
+   * meanwhile. Whatever must see the vCPU's own registers (running the guest) passes no frame.
+   */
+  within<T>(at: FrameRef | undefined, fn: () => Promise<T>): Promise<T> {
+    return this.provider.withThreadContext ? this.provider.withThreadContext(at?.synthetic ? undefined : at?.guest, fn) : fn();
   }
 
   /** Frame ids of the last stop are void. */
@@ -143,15 +181,16 @@ export class Stacks {
     const frames = gdbLevels <= 0 ? [] : await this.provider.frames(args.threadId, gdbStart, gdbStart + gdbLevels);
     const shown = frames.slice(0, gdbLevels);
     const more = gdbLevels <= 0 || frames.length > gdbLevels;
+    const at = shown.length ? await this.frameContext(args.threadId) : { threadId: args.threadId };
     return {
-      stackFrames: [...fromRebuilt, ...shown.map((f) => this.toStackFrame(args.threadId, f))],
+      stackFrames: [...fromRebuilt, ...shown.map((f) => this.toStackFrame(at, f))],
       totalFrames: start + fromRebuilt.length + shown.length + (more ? 1 : 0),
     };
   }
 
-  private toStackFrame(threadId: number, f: MiFrame): DebugProtocol.StackFrame {
-    const id = this.refs.add({ threadId, level: f.level });
-    const name = f.func ?? (f.from ? `${f.addr} in ${basename(f.from)}` : f.addr);
+  private toStackFrame(at: { threadId: number; guest?: number }, f: MiFrame): DebugProtocol.StackFrame {
+    const id = this.refs.add({ threadId: at.threadId, level: f.level, func: f.func, ...(at.guest !== undefined ? { guest: at.guest } : {}) });
+    const name = f.func ? this.functionName(f.func) : f.from ? `${f.addr} in ${basename(f.from)}` : f.addr;
     const path = this.sources.displayFrame(f);
     const frame: DebugProtocol.StackFrame = new StackFrame(id, name, path ? new Source(basename(path), path) : undefined, f.line ?? 0, 1);
     frame.instructionPointerReference = f.addr;

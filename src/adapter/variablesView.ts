@@ -9,13 +9,20 @@ import type { Gdb } from '../mi/gdb';
 import * as mi from '../mi/commands';
 import type { FrameContext } from '../mi/commands';
 import type { GdbHost } from './gdbHost';
+import type { OcamlSupport } from './ocamlSupport';
+import type { OcamlChild, OcamlValue } from '../ocaml';
 import { addressIn } from './memory';
 import { decodeEflags, groupRegisters } from './registers';
 import type { RunControl } from './runControl';
 import type { FrameRef } from './stack';
-import { RefTable, aggregatePlaceholder, childExpression, isExpandableType, type VarContainer } from './variables';
+import { RefTable, childExpression, collapseTrailingNuls, isExpandableType, shownValue, type VarContainer } from './variables';
 
 const CHAR_ARRAY = /^(const\s+)?(unsigned\s+|signed\s+)?char\s*\[\d+\]$/;
+/** The longest gdb print of an aggregate a watch or hover shows on its one line. */
+const AGGREGATE_PREVIEW = 120;
+
+/** What is kept per frame is kept apart for each guest thread unwound in the same vCPU. */
+const frameKey = (at: FrameContext & { guest?: number }): string => `${at.guest ?? at.threadId}:${at.level}`;
 
 export const isPointerType = (type: string | undefined): boolean => !!type && (/\*\s*(const\s*)?$/.test(type.trim()) || type.includes('(*)'));
 
@@ -42,6 +49,8 @@ export class VariablesView {
   /** Frame 0's locals, asked for when the stop was shown. */
   private readonly prefetched = new Map<string, Promise<mi.MiVariable[]>>();
   private stale: string[] = [];
+  /** The image runs OCaml: its frames get OCaml scopes, and `ocaml: <expr>` decodes a value. */
+  private ocaml: OcamlSupport | undefined;
 
   constructor(
     private readonly host: GdbHost,
@@ -56,6 +65,10 @@ export class VariablesView {
       this.drop(this.stale);
       this.stale = [];
     });
+  }
+
+  setOcaml(ocaml: OcamlSupport | undefined): void {
+    this.ocaml = ocaml;
   }
 
   /** A stop is shown: frame 0's locals are asked for now (VS Code asks for them next). */
@@ -79,19 +92,37 @@ export class VariablesView {
     this.prefetched.clear();
   }
 
+  /** The frame a variablesReference belongs to (a guest thread's frame is used in that thread's registers). */
+  frameOf(variablesReference: number): FrameRef | undefined {
+    const c = variablesReference ? this.refs.get(variablesReference) : undefined;
+    return c && 'at' in c ? (c.at as FrameRef | undefined) : undefined;
+  }
+
   /** The scopes of a frame: locals and registers; a rebuilt frame has its saved trap frame. */
   scopes(at: FrameRef | undefined): DebugProtocol.Scope[] {
     if (!at) return [];
     if (at.synthetic) {
-      // gdb cannot select a rebuilt frame; what is known of it is the saved trap frame.
+      // gdb cannot select a rebuilt frame; what is known of it is the saved trap frame: registers,
+      // in hex like the Registers scope of every other frame.
       return at.trapFrame
-        ? [{ name: 'Trap frame', presentationHint: 'registers', variablesReference: this.refs.add({ kind: 'expression', at, expression: `*${at.trapFrame}` }), expensive: false }]
+        ? [{ name: 'Trap frame', presentationHint: 'registers', variablesReference: this.refs.add({ kind: 'expression', at, expression: `*${at.trapFrame}`, hex: true }), expensive: false }]
         : [];
     }
-    return [
-      { name: 'Locals', presentationHint: 'locals', variablesReference: this.refs.add({ kind: 'locals', at }), expensive: false },
-      { name: 'Registers', presentationHint: 'registers', variablesReference: this.refs.add({ kind: 'registers', at }), expensive: true },
-    ];
+    const registers: DebugProtocol.Scope = { name: 'Registers', presentationHint: 'registers', variablesReference: this.refs.add({ kind: 'registers', at }), expensive: true };
+    const ocaml = this.ocaml;
+    const module = at.func && ocaml ? ocaml.moduleOf(at.func) : undefined;
+    if (ocaml && module) {
+      // OCaml's DWARF has no variables: the arguments are the calling convention's registers (at
+      // the function's first instruction), the globals its module block's fields.
+      const args = this.refs.add({ kind: 'ocaml', at, children: () => ocaml.entryArguments(at.threadId, at.level, at.func!) });
+      const globals = this.refs.add({ kind: 'ocaml', at, children: async () => (await (await ocaml.moduleGlobals(module))?.children?.()) ?? [] });
+      return [
+        { name: 'Arguments (at entry)', presentationHint: 'arguments', variablesReference: args, expensive: false },
+        { name: `Module ${module}`, presentationHint: 'locals', variablesReference: globals, expensive: false },
+        registers,
+      ];
+    }
+    return [{ name: 'Locals', presentationHint: 'locals', variablesReference: this.refs.add({ kind: 'locals', at }), expensive: false }, registers];
   }
 
   /** What a data breakpoint on a variable shown (or on an expression) watches, and in which frame. */
@@ -125,12 +156,16 @@ export class VariablesView {
   /** Watch and hover: scalars take one command; what can be expanded gets a variable object. */
   async evaluate(expression: string, at: FrameContext | undefined, hex: boolean): Promise<DebugProtocol.EvaluateResponse['body']> {
     const gdb = this.host.require();
+    const ocamlExpr = /^\s*ocaml:\s*(.+)$/.exec(expression)?.[1];
+    if (ocamlExpr !== undefined) return this.evaluateOcaml(gdb, ocamlExpr, at);
     const plain = await mi.dataEvaluateExpression(gdb, expression, at);
     if (!/^[{([]/.test(plain) && !/^0x[0-9a-f]+\b/i.test(plain)) {
-      return { result: hex ? hexValue(plain, undefined) : plain, variablesReference: 0 };
+      return { result: hex ? hexValue(plain, undefined) : collapseTrailingNuls(plain), variablesReference: 0 };
     }
     const vo = await this.createVarobj(gdb, expression, at);
-    let result = vo.value ?? aggregatePlaceholder(vo.type);
+    // An aggregate's one line is gdb's own print of it (`{x = 3, y = 4}`), already at hand; a long one is `{…}`.
+    const preview = !hex && /^[{[]/.test(plain) && plain.length <= AGGREGATE_PREVIEW ? plain : undefined;
+    let result = preview ?? shownValue(vo.value, vo.type);
     if (hex && vo.numchild === 0) result = await mi.varSetFormat(gdb, vo.name, 'hexadecimal').catch(() => result);
     const ref = vo.numchild > 0 ? this.refs.add({ kind: 'varobj', name: vo.name, evaluateName: expression, at, type: vo.type }) : 0;
     const [decorated] = await this.decorate(gdb, [{ name: expression, value: result, type: vo.type, evaluateName: expression, variablesReference: ref }], at);
@@ -153,14 +188,39 @@ export class VariablesView {
       [, variables] = await Promise.all([created, listed]);
     } else if (c?.kind === 'varobj') {
       variables = await this.childVariables(gdb, c.name, c.evaluateName, c.type, c.at);
+    } else if (c?.kind === 'ocaml') {
+      variables = (await c.children()).map((child) => this.ocamlVariable(child, c.at));
     }
     if (args.start !== undefined || args.count !== undefined) {
       const s = args.start ?? 0;
       variables = variables.slice(s, args.count ? s + args.count : undefined);
     }
-    if (args.format?.hex) for (const v of variables) v.value = hexValue(v.value, v.type);
+    if (args.format?.hex || (c?.kind === 'expression' && c.hex)) for (const v of variables) v.value = hexValue(v.value, v.type);
     for (const v of variables) if (v.evaluateName) this.childNames.set(`${args.variablesReference}:${v.name}`, v.evaluateName);
     return variables;
+  }
+
+  /** `ocaml: <expression>`: the word gdb computes, read as an OCaml value. */
+  private async evaluateOcaml(gdb: Gdb, expression: string, at: FrameContext | undefined): Promise<DebugProtocol.EvaluateResponse['body']> {
+    const ocaml = this.ocaml;
+    if (!ocaml) throw new Error('This image has no OCaml runtime: "ocaml:" reads OCaml values of MirageOS images.');
+    const word = await mi.dataEvaluateExpression(gdb, `(unsigned long)(${expression})`, at);
+    if (!/^\d+$/.test(word)) throw new Error(`"${expression}" is not a word to read as an OCaml value (gdb says ${word}).`);
+    const v = this.ocamlVariable({ ...(await ocaml.decode(BigInt(word))), name: expression }, at);
+    return { result: v.value, type: v.type, variablesReference: v.variablesReference, memoryReference: v.memoryReference };
+  }
+
+  private ocamlVariable(v: OcamlChild | (OcamlValue & { name: string }), at: FrameContext | undefined): DebugProtocol.Variable {
+    const children = v.children;
+    // Without types (OCaml's DWARF has none), 0 and 1 may as well be false and true: both are said.
+    const value = v.kind === 'int' && v.asBool !== undefined ? `${v.value} (${v.asBool})` : v.value;
+    return {
+      name: v.name,
+      value,
+      type: v.type,
+      variablesReference: children ? this.refs.add({ kind: 'ocaml', at, children }) : 0,
+      memoryReference: v.pointer !== undefined ? `0x${v.pointer.toString(16)}` : undefined,
+    };
   }
 
   /**
@@ -186,7 +246,7 @@ export class VariablesView {
           v.type && CHAR_ARRAY.test(v.type) ? mi.dataEvaluateExpression(gdb, v.evaluateName, at).catch(() => undefined) : undefined,
           addresses ? mi.dataEvaluateExpression(gdb, `&(${v.evaluateName})`, at).catch(() => undefined) : undefined,
         ]);
-        if (text !== undefined) v.value = text;
+        if (text !== undefined) v.value = collapseTrailingNuls(text);
         const a = addressIn(addr);
         if (a !== undefined) v.memoryReference = `0x${a.toString(16)}`;
       }),
@@ -195,10 +255,10 @@ export class VariablesView {
   }
 
   private async localVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
-    const locals = await (this.prefetched.get(`${at.threadId}:${at.level}`) ?? mi.stackListVariables(gdb, at));
+    const locals = await (this.prefetched.get(frameKey(at)) ?? mi.stackListVariables(gdb, at));
     return this.decorate(gdb, locals.map((v) => ({
       name: v.name,
-      value: v.value ?? aggregatePlaceholder(v.type),
+      value: shownValue(v.value, v.type),
       type: v.type,
       evaluateName: v.name,
       presentationHint: v.arg ? { kind: 'property', attributes: [] } : undefined,
@@ -242,7 +302,7 @@ export class VariablesView {
       const evaluateName = parentExpr !== undefined ? childExpression(parentExpr, parentType, exp) : undefined;
       return {
         name: /^\d+$/.test(exp) ? `[${exp}]` : exp,
-        value: ch.value ?? aggregatePlaceholder(ch.type),
+        value: shownValue(ch.value, ch.type),
         type: ch.type,
         evaluateName,
         variablesReference: ch.numchild > 0 || ch.dynamic ? this.refs.add({ kind: 'varobj', name: ch.name, evaluateName, at, type: ch.type }) : 0,
@@ -252,7 +312,7 @@ export class VariablesView {
 
   /** Register values of one frame, fetched once per stop. */
   private async registerMap(gdb: Gdb, at: FrameContext): Promise<Map<string, string>> {
-    const key = `${at.threadId}:${at.level}`;
+    const key = frameKey(at);
     let values = this.registerCache.get(key);
     if (!values) {
       values = (async () => {

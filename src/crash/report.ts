@@ -1,7 +1,7 @@
 /**
  * The crash report: the one shape every detector produces and every consumer
  * (adapter, Crash Trace view, language server, CLI) reads. Its JSON form is the
- * `unikernel-trace analyze --json` schema in DESIGN.md.
+ * `unikernel-trace analyze --json` schema: this file's types (optional fields may be added, none removed).
  */
 
 export type Platform = 'solo5' | 'mirage' | 'rumprun' | 'unikraft' | 'xen' | 'includeos' | 'generic';
@@ -53,6 +53,8 @@ export interface CrashFrame {
   function?: string;
   file?: string;
   line?: number;
+  /** The linker's name when `function` is the source language's (OCaml's `camlHello__depth_88` for `Hello.depth`). */
+  linkageName?: string;
   /** Set when the address is a return address (a caller's frame), so symbolizers look at `address - 1`. */
   returnAddress?: boolean;
   /**
@@ -83,6 +85,12 @@ export interface CrashReport {
   source?: SourceLocation;
   /** Remarks for a human, e.g. `image has no debug information`. */
   notes?: string[];
+  /**
+   * A live trap whose faulting code's frames were rebuilt from the saved trap frame: `frames` holds
+   * those first, then, from index `from` on, the trap handler's own frames (`label`: `page fault:
+   * handled by trap_handler`). Absent: the frames are one stack.
+   */
+  handler?: { from: number; label: string };
 }
 
 /** Canonical hex: `0x` + lower-case digits without leading zeros; undefined when not hex. */

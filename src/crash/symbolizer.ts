@@ -8,6 +8,7 @@ import { ElfError, readElfInfo, type ElfInfo } from '../elf';
 import { LineProcess } from './lineProcess';
 import { addr2line, llvmSymbolizer, type Backend, type BackendName, type Resolution } from './symbolizerBackends';
 import type { CrashFrame, CrashReport, SourceLocation } from './report';
+import { displayName } from '../ocaml/names';
 
 export type { BackendName } from './symbolizerBackends';
 
@@ -224,7 +225,12 @@ export async function symbolizeReport(report: CrashReport, symbolizer: Symbolize
     const answers = await symbolizer.symbolize(requests);
     answers.forEach((answer, k) => {
       const frame = frames[indexes[k]];
-      if (answer.function !== undefined) frame.function = answer.function;
+      if (answer.function !== undefined) {
+        // OCaml functions read as OCaml (`Hello.depth`); the linker's name stays with the frame.
+        const shown = displayName(answer.function);
+        frame.function = shown;
+        if (shown !== answer.function) frame.linkageName = answer.function;
+      }
       if (answer.file !== undefined) frame.file = answer.file;
       if (answer.line !== undefined) frame.line = answer.line;
       if (answer.inlinedBy.length > 0) frame.inlinedBy = answer.inlinedBy;

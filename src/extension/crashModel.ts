@@ -42,6 +42,20 @@ export function frameLabel(frame: CrashFrame): { label: string; description?: st
   return { label: name, description: frame.function ? frame.address || undefined : undefined };
 }
 
+/**
+ * A crash's backtrace as the panel lists it: the frames, and a label row (`page fault: handled by
+ * trap_handler`) where a live trap's handler frames begin, so the faulting code's stack visibly ends
+ * at its last frame (`_start64`) instead of seeming to go on into the handler.
+ */
+export function backtraceRows(report: CrashReport): ({ frame: CrashFrame; index: number } | { label: string })[] {
+  const rows: ({ frame: CrashFrame; index: number } | { label: string })[] = [];
+  report.frames.forEach((frame, index) => {
+    if (report.handler && index === report.handler.from) rows.push({ label: report.handler.label });
+    rows.push({ frame, index });
+  });
+  return rows;
+}
+
 function baseName(path: string): string {
   const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
   return i >= 0 ? path.slice(i + 1) : path;
@@ -69,14 +83,17 @@ export function sameCrash(existing: CrashEntry, incoming: CrashEntry): boolean {
 
 /** One report out of two accounts of the same crash: the richer backtrace, all registers, the console's line. */
 export function mergeReports(a: CrashReport, b: CrashReport): CrashReport {
-  const frames = richness(b) > richness(a) ? b.frames : a.frames;
+  const richer = richness(b) > richness(a) ? b : a;
   const notes = [...new Set([...(a.notes ?? []), ...(b.notes ?? [])])];
+  const { handler: _handler, ...rest } = a;
   return {
-    ...a,
+    ...rest,
     message: a.message || b.message,
     line: Math.max(a.line, b.line),
     registers: { ...b.registers, ...a.registers },
-    frames,
+    frames: richer.frames,
+    // Where the handler's frames begin is a fact about the frames kept.
+    ...(richer.handler ? { handler: richer.handler } : {}),
     source: a.source ?? b.source,
     ...(notes.length > 0 ? { notes } : {}),
   };
@@ -88,17 +105,21 @@ export function boundEntry(entry: CrashEntry): CrashEntry | undefined {
   if (!r || typeof r.kind !== 'string' || typeof r.message !== 'string' || !Array.isArray(r.frames)) return undefined;
   const registers: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.registers ?? {})) if (typeof v === 'string') registers[k] = v;
+  const frames = r.frames.slice(0, MAX_FRAMES).filter((f) => f && typeof f.address === 'string');
+  const { handler: h, ...rest } = r;
+  const handler = h && Number.isInteger(h.from) && h.from > 0 && h.from < frames.length && typeof h.label === 'string' ? { from: h.from, label: h.label } : undefined;
   return {
     ...entry,
     id: String(entry.id),
     time: Number(entry.time) || 0,
     origin: String(entry.origin ?? ''),
     report: {
-      ...r,
+      ...rest,
       line: Number(r.line) || 0,
       message: r.message.length > MAX_MESSAGE ? `${r.message.slice(0, MAX_MESSAGE)}…` : r.message,
       registers,
-      frames: r.frames.slice(0, MAX_FRAMES).filter((f) => f && typeof f.address === 'string'),
+      frames,
+      ...(handler ? { handler } : {}),
     },
   };
 }
@@ -155,6 +176,7 @@ export function formatCrashText(entry: CrashEntry): string {
   if (r.frames.length > 0) {
     out.push('Backtrace:');
     r.frames.forEach((f, i) => {
+      if (r.handler && i === r.handler.from) out.push(`  --- ${r.handler.label} ---`);
       const parts = [`  #${i}`.padEnd(6)];
       if (f.address) parts.push(f.address);
       if (f.function) parts.push(`in ${f.function}`);

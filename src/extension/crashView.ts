@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CrashFrame } from '../crash/report';
-import { crashLabel, frameLabel, sortedRegisters, type CrashEntry } from './crashModel';
+import { backtraceRows, crashLabel, frameLabel, sortedRegisters, type CrashEntry } from './crashModel';
 import type { CrashStore } from './crashStore';
 
 export const VIEW_ID = 'unikernel.crashTrace';
@@ -13,6 +13,8 @@ export const VIEW_ID = 'unikernel.crashTrace';
 export type CrashNode =
   | { type: 'crash'; entry: CrashEntry }
   | { type: 'frame'; entry: CrashEntry; frame: CrashFrame; index: number }
+  /** Where a trap handler's own frames begin (`page fault: handled by trap_handler`). */
+  | { type: 'handler'; entry: CrashEntry; label: string }
   | { type: 'registers'; entry: CrashEntry }
   | { type: 'register'; entry: CrashEntry; name: string; value: string }
   | { type: 'console'; entry: CrashEntry }
@@ -37,7 +39,9 @@ export class CrashTreeProvider implements vscode.TreeDataProvider<CrashNode> {
     if (!node) return this.store.all.map((entry) => ({ type: 'crash', entry }));
     const { entry } = node;
     if (node.type === 'crash') {
-      const children: CrashNode[] = entry.report.frames.map((frame, index) => ({ type: 'frame', entry, frame, index }));
+      const children: CrashNode[] = backtraceRows(entry.report).map((row) =>
+        'label' in row ? { type: 'handler', entry, label: row.label } : { type: 'frame', entry, frame: row.frame, index: row.index },
+      );
       (entry.report.notes ?? []).forEach((text, index) => children.push({ type: 'note', entry, text, index }));
       if (Object.keys(entry.report.registers).length > 0) children.push({ type: 'registers', entry });
       if (entry.log) children.push({ type: 'console', entry });
@@ -97,6 +101,13 @@ export class CrashTreeProvider implements vscode.TreeDataProvider<CrashNode> {
           item.command = { command: 'unikernel.crashTrace.openFrame', title: 'Open Frame', arguments: [f.file, f.line ?? 1] };
           item.resourceUri = vscode.Uri.file(f.file);
         }
+        return item;
+      }
+      case 'handler': {
+        // A separator, as the Call Stack view's label row: the faulting code's stack ends above it.
+        const item = new vscode.TreeItem(`── ${node.label} ──`, vscode.TreeItemCollapsibleState.None);
+        item.id = `${entry.id}/handler`;
+        item.tooltip = `The frames below are the trap handler's own: the stack of the faulting code ends above this line.`;
         return item;
       }
       case 'registers': {

@@ -1,9 +1,11 @@
 /**
- * The VS Code side: runs the debug adapter as its own process, fills in launch configurations, shows
- * crashes in the Unikernel Crash Trace view and starts the console-log language server.
+ * The VS Code side: runs the debug adapter (in the extension host, or as its own process), fills in
+ * launch configurations, shows crashes in the Unikernel Crash Trace view and starts the console-log
+ * language server.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { InlineDebugSession } from '../adapter/inline';
 import type { CrashReport } from '../crash/report';
 import { registerCommands } from './commands';
 import { registerReverseCommands } from './reverseCommands';
@@ -38,9 +40,13 @@ export function activate(context: vscode.ExtensionContext): UnikernelApi {
   const provider = new UnikernelConfigurationProvider(consoleLogs);
   context.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory('unikernel', {
-      // A separate process: a gdb or QEMU gone wild cannot take the extension host with it.
+      // Inline by default: no adapter process to start, so F5 reaches gdb sooner. gdb and QEMU are
+      // processes of their own either way, and the reaper (run from dist/debugAdapter.js) kills them
+      // if the extension host dies. The standalone adapter stays for other clients and on request.
       createDebugAdapterDescriptor: () =>
-        new vscode.DebugAdapterExecutable(process.execPath, [adapter], { env: { ELECTRON_RUN_AS_NODE: '1' } }),
+        useInlineAdapter()
+          ? new vscode.DebugAdapterInlineImplementation(new InlineDebugSession(adapter))
+          : new vscode.DebugAdapterExecutable(process.execPath, [adapter], { env: { ELECTRON_RUN_AS_NODE: '1' } }),
     }),
     vscode.debug.registerDebugConfigurationProvider('unikernel', provider),
     // One entry per image in the Run and Debug drop-down, without a launch.json.
@@ -72,6 +78,17 @@ export function activate(context: vscode.ExtensionContext): UnikernelApi {
   const memory = new MemoryViews(context.extensionUri);
   memory.register(context);
   return { crashes, view, language, consoleLogs, memory };
+}
+
+/**
+ * The adapter runs in the extension host unless `unikernel.debugAdapter.inline` is false or
+ * UNIKERNEL_DEBUG_ADAPTER=standalone is in the extension host's environment.
+ */
+function useInlineAdapter(): boolean {
+  const env = process.env.UNIKERNEL_DEBUG_ADAPTER;
+  if (env === 'standalone') return false;
+  if (env === 'inline') return true;
+  return vscode.workspace.getConfiguration('unikernel').get<boolean>('debugAdapter.inline', true);
 }
 
 /** The session's console log as an absolute path (the adapter resolves a relative one against `cwd`). */

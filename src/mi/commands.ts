@@ -463,3 +463,23 @@ export async function varSetFormat(gdb: Gdb, name: string, format: 'hexadecimal'
   const r = await gdb.send(`-var-set-format ${miQuote(name)} ${format}`);
   return str(r.results.value) ?? '';
 }
+
+// ---- registers of a thread's innermost frame (guest threads) -------------------------------------
+
+/** Integer values of registers of a thread's innermost frame (`(long)$rip`…), sent together. */
+export async function readRegisters(gdb: Gdb, threadId: number, names: readonly string[]): Promise<Map<string, bigint>> {
+  const at = { threadId, level: 0 };
+  const values = await Promise.all(names.map((n) => dataEvaluateExpression(gdb, `(long)$${n}`, at)));
+  return new Map(names.map((n, i) => [n, BigInt(values[i]!)]));
+}
+
+/**
+ * Sets registers of a thread's innermost frame (the CPU's own registers), all in one evaluation
+ * (`$rip=…,$rsp=…`). Always at frame 0: set in an outer frame, a callee-saved register would be
+ * written where that frame saved it, in memory.
+ */
+export async function writeRegisters(gdb: Gdb, threadId: number, values: ReadonlyMap<string, bigint>): Promise<void> {
+  if (values.size === 0) return;
+  const text = [...values].map(([n, v]) => `$${n}=${BigInt.asIntN(64, v)}`).join(',');
+  await dataEvaluateExpression(gdb, text, { threadId, level: 0 });
+}

@@ -12,6 +12,9 @@ export const ROOT = resolve(__dirname, '../..');
 export const E2E = resolve(__dirname);
 export const OUT = join(E2E, 'out');
 const FIXTURES = join(ROOT, 'test/fixtures');
+/** The real OCaml-on-Solo5 image's folder (CI has ../shared/real-images; a clone does not). */
+export const REAL_MIRAGE = join(process.env.UNIKERNEL_REAL_IMAGES ? resolve(process.env.UNIKERNEL_REAL_IMAGES) : resolve(ROOT, '../shared/real-images'), 'mirage');
+export const MIRAGE_CONFIG = 'MirageOS: hello.ml (real image)';
 const CODE_SERVER = join(E2E, 'node_modules/code-server/out/node/entry.js');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -134,6 +137,10 @@ function makeWorkspace(ws: string): void {
       { type: 'unikernel', request: 'launch', name: 'Fixture (multiboot a.out kludge)', kernel: '${workspaceFolder}/build/kernel.elf', cmdline: 'mode=normal' },
       { type: 'unikernel', request: 'launch', name: 'Fixture: crash', kernel: '${workspaceFolder}/build/kernel.elf', cmdline: 'mode=crash', consoleLog: '${workspaceFolder}/logs/crash.console.log' },
       { type: 'unikernel', request: 'launch', name: 'Fixture: recorded bad index', kernel: '${workspaceFolder}/build/kernel.elf', cmdline: 'mode=badindex', record: true },
+      // The real MirageOS image, where this machine has ../shared/real-images (ocaml.e2e.ts).
+      ...(existsSync(join(REAL_MIRAGE, 'hello.virtio'))
+        ? [{ type: 'unikernel', request: 'launch', name: MIRAGE_CONFIG, kernel: join(REAL_MIRAGE, 'hello.virtio'), cmdline: 'crash', sourceMap: { '/build/imgs/mirage-hello': REAL_MIRAGE } }]
+        : []),
     ],
   });
   writeJson(join(ws, '.vscode/settings.json'), { 'debug.showInStatusBar': 'always' });

@@ -7,7 +7,15 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { KERNEL, STOP_TIMEOUT, Session, marker, withSession } from './helpers';
 
 interface CrashEventBody {
-  report: { platform: string; kind: string; message: string; line: number; registers: Record<string, string>; frames: { address: string; function?: string; file?: string; line?: number }[] };
+  report: {
+    platform: string;
+    kind: string;
+    message: string;
+    line: number;
+    registers: Record<string, string>;
+    frames: { address: string; function?: string; file?: string; line?: number }[];
+    handler?: { from: number; label: string };
+  };
 }
 
 describe('live crashes stop the session where they happen', function () {
@@ -41,17 +49,38 @@ describe('live crashes stop the session where they happen', function () {
     assert.match(frames[label]?.name ?? '', /page fault: handled by trap_handler/);
     assert.equal(frames[label + 1]?.name, 'trap_handler');
     assert.equal(info.body.exceptionId, 'page-fault');
-    assert.match(info.body.details?.stackTrace ?? '', /crash_null_write/);
+    // The title names the faulting address (cr2), not only the instruction.
+    assert.match(info.body.description ?? '', /^page fault accessing 0x400000000 at 0x[0-9a-f]+ in crash_null_write \(kernel\.c:\d+\)$/);
+    // The widget's trace: the faulting code's stack ends at _start64; a line says where the handler's begins.
+    const trace = (info.body.details?.stackTrace ?? '').split('\n');
+    const sep = trace.indexOf('--- page fault: handled by trap_handler ---');
+    assert.ok(sep > 0, `a handler line in:\n${trace.join('\n')}`);
+    assert.match(trace[sep - 1] ?? '', /^#2 0x[0-9a-f]+ in _start64 at /);
+    assert.match(trace[sep + 1] ?? '', /^#3 0x[0-9a-f]+ in trap_handler at /);
+    // Paths relative to the launch's cwd, not whole absolute paths.
+    assert.match(trace.find((l) => l.startsWith('#0 ')) ?? '', / at test\/fixtures\/kernel\.c:\d+$/);
     assert.equal(crashEvents[0]?.report.registers.cr2, '0x400000000');
+    assert.deepEqual(crashEvents[0]?.report.handler, { from: 3, label: 'page fault: handled by trap_handler' });
+    // One platform word for the image: the launch banner's, on every entry.
+    assert.match(s.text('console'), /Multiboot \/ PVH image: platform "generic" \(detected\), booting /);
     // The top frame's scope is the saved trap frame.
     const scopes = await s.dc.scopesRequest({ frameId: frames[0]!.id });
     const trap = await s.children(scopes.body.scopes[0]!.variablesReference);
-    assert.equal(trap.get('cr2')?.value, '17179869184');
+    assert.equal(trap.get('cr2')?.value, '0x400000000');
+    assert.equal(trap.get('rip')?.value, crashEvents[0]?.report.registers.rip);
     // Continuing lets the guest print its own account, which reaches the Debug Console and the trace.
     const ended = s.dc.waitForEvent('terminated', STOP_TIMEOUT);
     await s.dc.continueRequest({ threadId: 1 });
     await ended;
     assert.match(s.text('stdout'), /Solo5: trap: type=#PF ec=0x2 rip=0x[0-9a-f]+/);
+    // Ending quietly: the console's account of the crash on screen is no notification ('important'),
+    // gdb's raw `Remote connection closed` is not shown, and the exit is said in the guest's terms.
+    assert.match(s.text('console'), /The console's account of the crash \(line \d+\):\npage-fault: /);
+    assert.equal(s.text('important'), '');
+    assert.doesNotMatch(s.text(), /Remote connection closed|QEMU exited with code/);
+    assert.match(s.text('console'), /The guest exited with status 255 \(solo5_abort\(\)\)\./);
+    assert.ok(crashEvents.length >= 2 && crashEvents.every((e) => e.report.platform === 'generic'), JSON.stringify(crashEvents.map((e) => e.report.platform)));
+    assert.doesNotMatch(s.text('stdout'), /\r/);
   });
 
   it('a panic stops in solo5_abort with the panic message and its caller on the stack', async () => {
@@ -103,6 +132,9 @@ describe('a crash only the console shows', function () {
     // Rumprun's shape, but no Rumprun banner started this run: a generic kernel's panic.
     assert.equal(report?.platform, 'generic');
     assert.match(s.text('stdout'), /PANIC: fixture halted on purpose: 42/);
+    // The stop shows it: the Debug Console says where it was read, no notification says it again.
+    assert.match(s.text('console'), /Crash detected on the console \(line \d+\)/);
+    assert.equal(s.text('important'), '');
   });
 
   it('does not stop when the Crashes filter is off', async () => {
@@ -115,8 +147,9 @@ describe('a crash only the console shows', function () {
     await s.dc.configurationDoneRequest();
     await exited;
     assert.equal(stopped, false);
-    // The trace still reaches the Crash Trace panel.
+    // The trace still reaches the Crash Trace panel, and, nothing else showing it, a notification.
     await s.waitForOutput(/Crash detected on the console/);
+    assert.match(s.text('important'), /Crash detected on the console/);
   });
 });
 

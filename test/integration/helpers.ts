@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { InlineDebugSession } from '../../src/adapter/inline';
 
 export const ROOT = resolve(__dirname, '../..');
 export const FIXTURES = join(ROOT, 'test/fixtures');
@@ -15,6 +17,7 @@ export const KERNEL = join(BUILD, 'kernel.elf');
 export const UK_IMAGE = join(BUILD, 'kernel-uk');
 export const UK_DBG = join(BUILD, 'kernel-uk.dbg');
 export const ADAPTER = join(ROOT, 'dist/debugAdapter.js');
+const INLINE_ADAPTER = join(ROOT, 'dist/inlineAdapter.js');
 
 /** Bound for one stop to arrive (TCG is slow on a loaded machine, but never this slow). */
 export const STOP_TIMEOUT = 30_000;
@@ -42,13 +45,21 @@ export class Session {
   readonly dc: DebugClient;
   readonly output: DebugProtocol.OutputEvent[] = [];
 
-  constructor(env: Record<string, string> = {}) {
+  /** UNIKERNEL_TEST_INLINE=1: the session class in this process, as VS Code's extension host runs it. */
+  private inline: InlineAdapter | undefined;
+
+  constructor(private readonly env: Record<string, string> = {}) {
     this.dc = new DebugClient('node', ADAPTER, 'unikernel', { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env, [RUN_TAG_VAR]: RUN_TAG } }, true);
     this.dc.on('output', (e: DebugProtocol.OutputEvent) => this.output.push(e));
   }
 
   async start(): Promise<void> {
-    await this.dc.start();
+    if (INLINE) {
+      this.inline = new InlineAdapter(this.env);
+      (this.dc as unknown as { connect(r: Readable, w: Writable): void }).connect(this.inline.toClient, this.inline.toAdapter);
+    } else {
+      await this.dc.start();
+    }
     // As VS Code does: progress bars supported.
     await this.dc.initializeRequest({ adapterID: 'unikernel', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', supportsProgressReporting: true });
   }
@@ -127,7 +138,11 @@ export class Session {
   }
 
   async stop(): Promise<void> {
-    await this.dc.stop();
+    try {
+      await this.dc.stop();
+    } finally {
+      await this.inline?.dispose();
+    }
   }
 
   /** A request the test support has no method for. */
@@ -138,6 +153,7 @@ export class Session {
   /** Lets go of an adapter that is already dead (a disconnect would wait for an answer forever). */
   forget(): void {
     (this.dc as unknown as { stopAdapter(): void }).stopAdapter();
+    void this.inline?.dispose();
   }
 
   /** The adapter's process id (the test support keeps it in a private field). */
@@ -147,11 +163,76 @@ export class Session {
 }
 
 /**
+ * The adapter run in this process, the way VS Code runs it inline (`DebugAdapterInlineImplementation`):
+ * messages in through `handleMessage`, out through `onDidSendMessage`, `dispose` when the session is
+ * over. The DebugClient talks to it through a pair of streams carrying DAP's framing.
+ */
+class InlineAdapter {
+  readonly toAdapter = new PassThrough();
+  readonly toClient = new PassThrough();
+  private readonly session: InlineDebugSession;
+  private readonly savedEnv = new Map<string, string | undefined>();
+  private buf = Buffer.alloc(0);
+  private disposed = false;
+
+  constructor(env: Record<string, string>) {
+    // The adapter reads its environment (and its children inherit it) from this process's.
+    for (const [k, v] of Object.entries(env)) {
+      this.savedEnv.set(k, process.env[k]);
+      process.env[k] = v;
+    }
+    // The bundle (built with dist/debugAdapter.js), as the extension host runs the bundled class.
+    const lib = require(INLINE_ADAPTER) as typeof import('../../src/adapter/inline');
+    this.session = new lib.InlineDebugSession(ADAPTER);
+    this.session.onDidSendMessage((msg) => {
+      const json = JSON.stringify(msg);
+      this.toClient.write(`Content-Length: ${Buffer.byteLength(json, 'utf8')}\r\n\r\n${json}`);
+    });
+    this.toAdapter.on('data', (chunk: Buffer) => this.onData(chunk));
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buf = Buffer.concat([this.buf, chunk]);
+    for (;;) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/Content-Length: *(\d+)/i.exec(this.buf.toString('latin1', 0, end))?.[1]);
+      if (this.buf.length < end + 4 + length) return;
+      const body = this.buf.toString('utf8', end + 4, end + 4 + length);
+      this.buf = this.buf.subarray(end + 4 + length);
+      this.session.handleMessage(JSON.parse(body) as DebugProtocol.ProtocolMessage);
+    }
+  }
+
+  /** As VS Code does when the session is over; waits until what the session started is gone. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.session.dispose();
+    // dispose() starts the teardown; a disconnect has already waited for it, so this is quick.
+    await new Promise((r) => setTimeout(r, 50));
+    this.toClient.end();
+    for (const [k, v] of this.savedEnv) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/**
  * Every adapter this test run starts carries this tag in its environment, and so do its children:
  * the leftover check sees this run's processes only, not those of another run on the same machine.
  */
 const RUN_TAG_VAR = 'UNIKERNEL_DEBUG_TEST_RUN';
 const RUN_TAG = `${process.pid}-${Date.now()}`;
+/** UNIKERNEL_TEST_INLINE=1 runs every Session's adapter in this process instead of dist/debugAdapter.js. */
+export const INLINE = process.env.UNIKERNEL_TEST_INLINE === '1';
+if (INLINE) {
+  // The adapter's children inherit this process's environment: tag them as this run's.
+  process.env[RUN_TAG_VAR] = RUN_TAG;
+  // As the extension host and the standalone adapter do: a stray rejection is reported, not fatal.
+  process.on('unhandledRejection', (reason) => process.stderr.write(`inline adapter: unhandled rejection: ${String(reason)}\n`));
+}
 /** The environment that marks a process as started by this test run. */
 export const RUN_ENV: Record<string, string> = { [RUN_TAG_VAR]: RUN_TAG };
 

@@ -22,7 +22,7 @@ describe('platform profiles', function () {
     assert.ok(f.some((x) => x.name === 'rumprun_main'), 'the boot code below main is shown');
     assert.equal(await evaluate(f[0]!.id, 'argc'), '3');
     assert.match(await evaluate(f[0]!.id, 'argv[1]'), /"--greeting=hi"/);
-    assert.match(s.text('console'), /Rumprun \(detected\)/);
+    assert.match(s.text('console'), /Rumprun: platform "rumprun" \(detected\), booting /);
     await s.waitForOutput(/=== calling "hello-rumprun.bin" main\(\) ===/);
   });
 
@@ -31,7 +31,7 @@ describe('platform profiles', function () {
     const f = await s.topFrames(stop.body.threadId ?? 1);
     assert.equal(f[0]?.name, 'solo5_app_main');
     assert.match(await evaluate(f[0]!.id, 'si->cmdline'), /"--ipv4=10.0.0.2\/24 --hello=world"/);
-    assert.match(s.text('console'), /MirageOS \(Solo5 virtio\) \(detected\)/);
+    assert.match(s.text('console'), /MirageOS \(Solo5 virtio\): platform "mirage" \(detected\), booting /);
     const exited = s.dc.waitForEvent('exited', 30_000);
     await s.dc.continueRequest({ threadId: 1 });
     assert.equal(((await exited) as DebugProtocol.ExitedEvent).body.exitCode, 0);
@@ -44,7 +44,7 @@ describe('platform profiles', function () {
     assert.equal(f[0]?.name, 'main');
     assert.equal(await evaluate(f[0]!.id, 'argc'), '3');
     assert.match(await evaluate(f[0]!.id, 'argv[2]'), /"42"/);
-    assert.match(s.text('console'), /Unikraft \(detected\)/);
+    assert.match(s.text('console'), /Unikraft: platform "unikraft" \(detected\), booting /);
   });
 
   it('stopAtEntry: true stops at the platform\'s application entry', async () => {

@@ -30,6 +30,8 @@ const KERNEL_ASSERT = /assertion "(.*)" failed: file "([^"]+)", line (\d+)/;
 const LIBC_ASSERT = /^assertion "(.*)" failed: file "([^"]+)", line (\d+)(?:, function "([^"]*)")?/;
 const OUT_OF_PAGES = /^cannot handle page request order (\d+)/;
 const LWP_ABORT = /^_lwpabort\(\) called/;
+/** A trap line without `FATAL TRAP:` starts with the trap's name, as the prefilter's trigger says. */
+const BARE_TRAP_NAME = /^[a-z][a-z0-9 -]{1,40} at (?:0x)?[0-9a-f]+ \(/i;
 const EXIT_ERROR = /^=== ERROR: _exit\((-?\d+)\) called ===/;
 /** Lines after an out-of-memory message within which a panic is its consequence. */
 const CAUSE_WINDOW = 5;
@@ -62,7 +64,7 @@ export class RumprunDetector implements Detector {
       this.emit({ report: base(info.kind, `Trap ${m[1]} (${info.name})`, lineNo) });
       return;
     }
-    if ((m = FATAL_TRAP.exec(line)) && (m[1] !== undefined || (m[4] !== undefined && vectorFromName(m[2].trim()) !== undefined))) {
+    if ((m = FATAL_TRAP.exec(line)) && (m[1] !== undefined || (m[4] !== undefined && BARE_TRAP_NAME.test(line) && vectorFromName(m[2].trim()) !== undefined))) {
       this.emit({ report: fatalTrap(m[2].trim(), m[3], m[4], lineNo) });
       return;
     }

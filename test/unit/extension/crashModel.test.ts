@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { CrashReport } from '../../../src/crash/report';
-import { addEntry, boundEntry, crashLabel, formatCrashText, frameLabel, MAX_FRAMES, mergeReports, parseLogMeta, sortedRegisters, type CrashEntry } from '../../../src/extension/crashModel';
+import { addEntry, backtraceRows, boundEntry, crashLabel, formatCrashText, frameLabel, MAX_FRAMES, mergeReports, parseLogMeta, sortedRegisters, type CrashEntry } from '../../../src/extension/crashModel';
 
 const report = (over: Partial<CrashReport> = {}): CrashReport => ({
   platform: 'solo5',
@@ -114,5 +114,36 @@ describe('Crash Trace model', () => {
     const m = mergeReports(report({ line: 3, message: '' }), report({ line: 9, message: 'from console' }));
     assert.equal(m.line, 9);
     assert.equal(m.message, 'from console');
+  });
+  describe('where a live trap\'s handler frames begin', () => {
+    const live = report({
+      frames: [
+        { address: '0x10166f', function: 'crash_null_write', file: '/w/kernel.c', line: 281 },
+        { address: '0x1000d2', function: '_start64', file: '/w/boot.S', line: 141 },
+        { address: '0x10131f', function: 'trap_handler', file: '/w/kernel.c', line: 151 },
+      ],
+      handler: { from: 2, label: 'page fault: handled by trap_handler' },
+    });
+
+    it('puts a label row between the faulting code\'s frames and the handler\'s', () => {
+      const rows = backtraceRows(live).map((r) => ('label' in r ? `-- ${r.label}` : `#${r.index} ${r.frame.function}`));
+      assert.deepEqual(rows, ['#0 crash_null_write', '#1 _start64', '-- page fault: handled by trap_handler', '#2 trap_handler']);
+      assert.deepEqual(backtraceRows(report()).map((r) => 'label' in r), [false]);
+    });
+
+    it('keeps the mark with the frames it belongs to when two accounts merge, and drops a mark that fits no frames', () => {
+      const console = report({ frames: [{ address: '0x10166f', function: 'crash_null_write', file: '/w/kernel.c', line: 281 }] });
+      assert.deepEqual(mergeReports(live, console).handler, live.handler);
+      assert.deepEqual(mergeReports(console, live).handler, live.handler);
+      assert.equal(mergeReports(console, report({ frames: [] })).handler, undefined);
+      assert.equal(boundEntry(entry({ report: { ...live, handler: { from: 9, label: 'x' } } }))?.report.handler, undefined);
+      assert.deepEqual(boundEntry(entry({ report: live }))?.report.handler, live.handler);
+      // Old entries (no mark) read as before.
+      assert.equal(boundEntry(entry())?.report.handler, undefined);
+    });
+
+    it('says it in the copied text', () => {
+      assert.match(formatCrashText(entry({ report: live })), /#1 +0x1000d2 in _start64 at \/w\/boot\.S:141\n  --- page fault: handled by trap_handler ---\n  #2 /);
+    });
   });
 });
