@@ -204,7 +204,7 @@ export class Crashes {
     // A notification only for a crash nothing else shows: the guest's own account of the crash on
     // screen, or of one it is about to stop at, is for the Debug Console.
     const heading = shown ? "The console's account of the crash" : 'Crash detected on the console';
-    return { report, stop, text: `${heading} (line ${report.line}):\n${formatTrace(report)}\n`, notify: !shown && !stop };
+    return { report, stop, text: `${heading} (line ${report.line}):\n${formatTrace(report)}\n`, notify: !shown && !stop && report.kind !== 'exit' };
   }
 
   private async consoleCrash(raw: CrashReport): Promise<{ report: CrashReport; stop: boolean; shown: boolean }> {
@@ -212,7 +212,9 @@ export class Crashes {
     const symbolized = symbolizer ? await symbolizeReport(raw, symbolizer).catch(() => raw) : raw;
     // The console detector's guess (`solo5` for Solo5-style lines) gives way to the launched image's platform.
     const report = this.platform ? { ...symbolized, platform: this.platform } : symbolized;
-    if (this.shown || !this.filters?.has('crash')) {
+    // A guest that exits with a non-zero status is told of; it stops only under the Non-zero exits filter.
+    const filter = report.kind === 'exit' ? 'exit' : 'crash';
+    if (this.shown || !this.filters?.has(filter)) {
       if (this.current && report.frames.length > 0 && this.current.report.frames.length === 0) this.current.report = report;
       return { report, stop: false, shown: this.shown };
     }
