@@ -48,8 +48,13 @@ export class GuestMemory implements OcamlMemory {
   async readBytes(addr: bigint, length: number): Promise<Buffer | undefined> {
     if (length <= 0) return Buffer.alloc(0);
     const first = addr - (addr % LINE);
+    const end = addr + BigInt(length);
+    // The lines not read yet are asked for in one command (a unit's data is read whole for an arity).
+    const missing: bigint[] = [];
+    for (let line = first; line < end; line += LINE) if (!this.lines.has(line)) missing.push(line);
+    if (missing.length > 1) this.fetch(missing[0]!, missing[missing.length - 1]! + LINE);
     const parts: Buffer[] = [];
-    for (let line = first; line < addr + BigInt(length); line += LINE) {
+    for (let line = first; line < end; line += LINE) {
       const data = await this.line(line);
       if (!data) return undefined;
       parts.push(data);
@@ -73,18 +78,23 @@ export class GuestMemory implements OcamlMemory {
   }
 
   private line(at: bigint): Promise<Buffer | undefined> {
-    let p = this.lines.get(at);
-    if (!p) {
-      p = mi
-        .dataReadMemoryBytes(this.gdb, at, Number(LINE))
-        .then((blocks) => {
-          const b = blocks.find((x) => x.begin === at && x.contents.length === Number(LINE));
-          return b?.contents;
-        })
-        .catch(() => undefined);
-      this.lines.set(at, p);
+    if (!this.lines.has(at)) this.fetch(at, at + LINE);
+    return this.lines.get(at)!;
+  }
+
+  /** Reads the lines of [from, to) in one command; each line's promise is cached (unreadable: undefined). */
+  private fetch(from: bigint, to: bigint): void {
+    const read = mi.dataReadMemoryBytes(this.gdb, from, Number(to - from)).catch(() => []);
+    for (let at = from; at < to; at += LINE) {
+      if (this.lines.has(at)) continue;
+      this.lines.set(
+        at,
+        read.then((blocks) => {
+          const b = blocks.find((x) => x.begin <= at && x.end >= at + LINE);
+          return b ? b.contents.subarray(Number(at - b.begin), Number(at - b.begin + LINE)) : undefined;
+        }),
+      );
     }
-    return p;
   }
 }
 
