@@ -40,6 +40,8 @@ const STEPS = option('steps', 5);
 if (STEPS > 8) throw new Error('--steps: at most 8 step cycles fit in count_up\'s loop');
 const onlyArg = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] ?? '' : 'live,launch,offline,reverse,threads';
 const ONLY = new Set(onlyArg.split(','));
+/** Which live subjects run (`--subjects raw,inline`: e.g. to profile one of them). */
+const SUBJECTS = new Set((process.argv.includes('--subjects') ? process.argv[process.argv.indexOf('--subjects') + 1] ?? '' : 'raw,inline,ours,cdt').split(','));
 
 // ---- the fixture --------------------------------------------------------------------------------
 
@@ -120,7 +122,7 @@ function versions(): Record<string, string> {
 
 // ---- bookkeeping --------------------------------------------------------------------------------
 
-type ScenarioId = 'start' | 'startServer' | 'startInline' | 'launch' | 'step' | 'stack' | 'struct' | 'mem64k' | 'mem1m' | 'disasm' | 'disasmBack' | 'evaluate';
+type ScenarioId = 'start' | 'startServer' | 'launch' | 'step' | 'stack' | 'struct' | 'mem64k' | 'mem1m' | 'disasm' | 'disasmBack' | 'evaluate';
 const samples = new Map<ScenarioId, Map<SubjectName, Samples>>();
 const unavailable = new Map<ScenarioId, Set<SubjectName>>();
 const checks: Record<string, Record<string, unknown>> = {};
@@ -147,7 +149,8 @@ function check(id: string, subject: SubjectName, value: unknown): void {
 // ---- one live session per subject per round -----------------------------------------------------
 
 function session(subject: SubjectName, fx: Fixture): LiveSession {
-  return subject === 'raw' ? new RawSession(fx) : new DapSession(subject, fx);
+  if (subject === 'raw') return new RawSession(fx);
+  return subject === 'inline' ? new DapSession('ours', fx, 'inline') : new DapSession(subject, fx);
 }
 
 async function liveRound(subject: SubjectName, fx: Fixture, round: number, record: boolean): Promise<void> {
@@ -239,20 +242,6 @@ async function startServer(fx: Fixture): Promise<{ port: number; proc: ReturnTyp
   return { port, proc };
 }
 
-/** Our adapter run in the bench's own process, as the extension host runs it for F5 (inline). */
-async function inlineRound(fx: Fixture, round: number): Promise<void> {
-  const guest = startGuest(fx.kernel, CMDLINE);
-  const s = new DapSession('ours', fx, 'inline');
-  try {
-    await guest.ready;
-    const ms = await within(s.start(guest), 60_000, 'ours (inline): session start');
-    if (round >= 0) add('startInline', 'ours', String(round), ms);
-  } finally {
-    await s.close().catch(() => undefined);
-    await guest.stop();
-  }
-}
-
 async function serverRound(fx: Fixture, round: number): Promise<void> {
   const server = await startServer(fx);
   const guest = startGuest(fx.kernel, CMDLINE);
@@ -268,7 +257,7 @@ async function serverRound(fx: Fixture, round: number): Promise<void> {
   }
 }
 
-async function launchRound(subject: 'raw' | 'ours', fx: Fixture, round: number): Promise<void> {
+async function launchRound(subject: 'raw' | 'ours' | 'inline', fx: Fixture, round: number): Promise<void> {
   if (subject === 'raw') {
     const r = await within(RawSession.launchByHand(fx, CMDLINE), 60_000, 'raw: QEMU + gdb by hand');
     if (round >= 0) add('launch', 'raw', String(round), r.ms);
@@ -276,10 +265,10 @@ async function launchRound(subject: 'raw' | 'ours', fx: Fixture, round: number):
     await r.guest.stop();
     return;
   }
-  const s = new DapSession('ours', fx);
+  const s = new DapSession('ours', fx, subject === 'inline' ? 'inline' : undefined);
   try {
-    const ms = await within(s.launch(CMDLINE), 60_000, 'ours: launch');
-    if (round >= 0) add('launch', 'ours', String(round), ms);
+    const ms = await within(s.launch(CMDLINE), 60_000, `${subject}: launch`);
+    if (round >= 0) add('launch', subject, String(round), ms);
   } finally {
     await s.close();
   }
@@ -322,8 +311,11 @@ interface Row {
   id: string;
   title: string;
   raw: string;
+  /** Ours inline (F5 in VS Code), when measured. */
+  inline?: string;
   ours: string;
   cdt: string;
+  inlineRaw?: string;
   oursRaw: string;
   cdtRaw: string;
   oursCdt: string;
@@ -334,7 +326,6 @@ interface Row {
 const TITLES: Record<ScenarioId, string> = {
   start: '1 session start (attach)',
   startServer: '1 session start (attach; ours already running, --server)',
-  startInline: '1 session start (attach; ours inline in the client process, as in the extension host)',
   launch: '1 session start (launch, QEMU included; raw = QEMU + gdb by hand)',
   step: '2 step cycle',
   stack: '3 deep stack (54 frames)',
@@ -346,22 +337,30 @@ const TITLES: Record<ScenarioId, string> = {
   evaluate: '7 evaluate ×50 (watch)',
 };
 
+/**
+ * One scenario's row. Targets are judged on the adapter as VS Code's F5 runs it (inline, in the
+ * extension host) when that was measured; the standalone process is shown beside it.
+ */
 function liveRow(id: ScenarioId, json: Record<string, unknown>): Row {
   const by = samples.get(id) ?? new Map<SubjectName, Samples>();
   const med = (s: SubjectName): number | undefined => median([...(by.get(s)?.values() ?? [])]);
-  const cell = (s: SubjectName): string => (unavailable.get(id)?.has(s) ? 'n/a' : fmtMs(med(s)));
+  const cell = (s: SubjectName): string => (unavailable.get(id)?.has(s) ? 'n/a' : by.has(s) ? fmtMs(med(s)) : 'n/a');
+  const judged: SubjectName = by.has('inline') ? 'inline' : 'ours';
+  const inlineRaw = pairedRatio(by.get('inline'), by.get('raw'));
   const oursRaw = pairedRatio(by.get('ours'), by.get('raw'));
   const cdtRaw = pairedRatio(by.get('cdt'), by.get('raw'));
-  const oursCdt = pairedRatio(by.get('ours'), by.get('cdt'));
+  const judgedRaw = pairedRatio(by.get(judged), by.get('raw'));
+  const judgedCdt = pairedRatio(by.get(judged), by.get('cdt'));
   const limit = id === 'mem1m' ? 0.5 : 1.15;
-  const noCdt = id === 'launch' || id === 'startServer' || id === 'startInline';
-  let target = `ours/raw ≤ ${limit}${noCdt ? '' : ', ours < cdt'}`;
+  const noCdt = id === 'launch' || id === 'startServer';
+  const who = judged === 'inline' ? 'inline' : 'ours';
+  let target = `${who}/raw ≤ ${limit}${noCdt ? '' : `, ${who} < cdt`}`;
   let met: string;
-  if (oursRaw === undefined) met = 'n/a';
+  if (judgedRaw === undefined) met = 'n/a';
   else {
-    const okRaw = oursRaw <= limit;
-    const okCdt = noCdt || oursCdt === undefined || oursCdt < 1;
-    met = okRaw && okCdt ? 'yes' : `NO${okRaw ? '' : ` (×${fmtRatio(oursRaw)} raw)`}${okCdt ? '' : ` (×${fmtRatio(oursCdt)} cdt)`}`;
+    const okRaw = judgedRaw <= limit;
+    const okCdt = noCdt || judgedCdt === undefined || judgedCdt < 1;
+    met = okRaw && okCdt ? 'yes' : `NO${okRaw ? '' : ` (×${fmtRatio(judgedRaw)} raw)`}${okCdt ? '' : ` (×${fmtRatio(judgedCdt)} cdt)`}`;
   }
   if (id === 'mem1m') target += ', identical bytes';
   let title = TITLES[id];
@@ -371,14 +370,27 @@ function liveRow(id: ScenarioId, json: Record<string, unknown>): Row {
   }
   json[id] = {
     title,
-    medianMs: { raw: med('raw'), ours: med('ours'), cdt: med('cdt') },
-    pairedRatio: { oursRaw, cdtRaw, oursCdt },
+    medianMs: { raw: med('raw'), inline: med('inline'), ours: med('ours'), cdt: med('cdt') },
+    pairedRatio: { inlineRaw, oursRaw, cdtRaw, inlineCdt: pairedRatio(by.get('inline'), by.get('cdt')), oursCdt: pairedRatio(by.get('ours'), by.get('cdt')) },
     samplesMs: Object.fromEntries([...by].map(([s, m]) => [s, [...m.values()]])),
     unavailable: [...(unavailable.get(id) ?? [])],
     target,
     met,
   };
-  return { id, title, raw: cell('raw'), ours: cell('ours'), cdt: noCdt ? 'n/a' : cell('cdt'), oursRaw: fmtRatio(oursRaw), cdtRaw: fmtRatio(cdtRaw), oursCdt: fmtRatio(oursCdt), target, met };
+  return {
+    id,
+    title,
+    raw: cell('raw'),
+    inline: cell('inline'),
+    ours: cell('ours'),
+    cdt: noCdt ? 'n/a' : cell('cdt'),
+    inlineRaw: fmtRatio(inlineRaw),
+    oursRaw: fmtRatio(oursRaw),
+    cdtRaw: fmtRatio(cdtRaw),
+    oursCdt: fmtRatio(judgedCdt),
+    target,
+    met,
+  };
 }
 
 /** Whether every subject answered the same as the floor (the DAP shapes differ; the facts must not). */
@@ -417,7 +429,7 @@ async function main(): Promise<void> {
   ensureCdt();
   const started = Date.now();
   const machine = versions();
-  const subjects: SubjectName[] = ['raw', 'ours', 'cdt'];
+  const subjects = (['raw', 'inline', 'ours', 'cdt'] as SubjectName[]).filter((x) => SUBJECTS.has(x));
 
   // Rounds interleave the subjects (raw, ours, cdt, raw, ours, cdt, …); round -1 is a warm-up.
   for (let round = -1; round < ROUNDS; round++) {
@@ -425,19 +437,15 @@ async function main(): Promise<void> {
     if (ONLY.has('live')) {
       for (const subject of subjects) {
         await attempt(`round ${round} ${subject}`, () => liveRound(subject, fx, round, false));
-        process.stderr.write(subject === 'raw' ? 'R' : subject === 'ours' ? 'O' : 'C');
+        process.stderr.write({ raw: 'R', inline: 'I', ours: 'O', cdt: 'C' }[subject]);
       }
-    }
-    if (ONLY.has('live')) {
-      // Inline first: its reaper (a process of its own) has the server round's time to end.
-      await attempt(`inline round ${round}`, () => inlineRound(fx, round));
-      await attempt(`server round ${round}`, () => serverRound(fx, round));
+      if (SUBJECTS.has('ours')) await attempt(`server round ${round}`, () => serverRound(fx, round));
       process.stderr.write('s');
     }
     if (ONLY.has('launch')) {
-      for (const subject of ['raw', 'ours'] as const) {
+      for (const subject of (['raw', 'inline', 'ours'] as const).filter((x) => SUBJECTS.has(x))) {
         await attempt(`launch round ${round} ${subject}`, () => launchRound(subject, fx, round));
-        process.stderr.write(subject === 'raw' ? 'r' : 'o');
+        process.stderr.write({ raw: 'r', inline: 'i', ours: 'o' }[subject]);
       }
     }
     process.stderr.write('\n');
@@ -448,8 +456,7 @@ async function main(): Promise<void> {
   // The server variant's floor is the same raw session start.
   const rawStart = samples.get('start')?.get('raw');
   if (rawStart && samples.has('startServer')) samples.get('startServer')!.set('raw', rawStart);
-  if (rawStart && samples.has('startInline')) samples.get('startInline')!.set('raw', rawStart);
-  for (const id of ['start', 'startServer', 'startInline', 'launch', 'step', 'stack', 'struct', 'mem64k', 'mem1m', 'disasm', 'disasmBack', 'evaluate'] as ScenarioId[]) {
+  for (const id of ['start', 'startServer', 'launch', 'step', 'stack', 'struct', 'mem64k', 'mem1m', 'disasm', 'disasmBack', 'evaluate'] as ScenarioId[]) {
     if (samples.has(id) || unavailable.has(id)) rows.push(liveRow(id, json));
   }
   const mem = checks.mem1m as Record<string, { sha256?: string }> | undefined;
@@ -606,10 +613,10 @@ async function main(): Promise<void> {
     }
   }
 
-  const header = ['scenario', 'raw GDB/MI', 'ours', 'cdt-gdb-adapter', 'ours/raw', 'cdt/raw', 'ours/cdt', 'target', 'met'];
+  const header = ['scenario', 'raw GDB/MI', 'ours inline (F5)', 'ours standalone', 'cdt-gdb-adapter', 'inline/raw', 'standalone/raw', 'cdt/raw', 'ours/cdt', 'target', 'met'];
   const printed = table(
     header,
-    rows.map((r) => [r.title, r.raw, r.ours, r.cdt, r.oursRaw, r.cdtRaw, r.oursCdt, r.target, r.met]),
+    rows.map((r) => [r.title, r.raw, r.inline ?? 'n/a', r.ours, r.cdt, r.inlineRaw ?? 'n/a', r.oursRaw, r.cdtRaw, r.oursCdt, r.target, r.met]),
   );
   const date = new Date().toString();
   const notes = consistency();

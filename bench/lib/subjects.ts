@@ -17,7 +17,8 @@ import { DapClient } from './dap';
 import { startGuest, type Guest } from './qemu';
 import { RawGdb } from './rawmi';
 
-export type SubjectName = 'raw' | 'ours' | 'cdt';
+/** `ours`: the standalone adapter process; `inline`: the same adapter in the client's process, as VS Code's F5 runs it. */
+export type SubjectName = 'raw' | 'ours' | 'inline' | 'cdt';
 
 export interface Fixture {
   kernel: string;
@@ -226,10 +227,9 @@ export class RawSession implements LiveSession {
   async evaluate(_frameId: number, expressions: string[]): Promise<Measured<string[]>> {
     const gdb = this.g();
     const t0 = now();
-    const results = await gdb.sendAll(expressions.map((e) => `-var-create --thread 1 --frame 0 - * ${miQuote(e)}`));
-    const ms = now() - t0;
-    for (const r of results) this.varobjs.push(str(r.results.name) ?? '');
-    return { ms, check: results.map((r) => str(r.results.value) ?? '') };
+    // As the adapter does for a scalar: one -data-evaluate-expression each, all written at once.
+    const results = await gdb.sendAll(expressions.map((e) => `-data-evaluate-expression --thread 1 --frame 0 ${miQuote(e)}`));
+    return { ms: now() - t0, check: results.map((r) => str(r.results.value) ?? '') };
   }
 
   async readMemory(address: number, count: number): Promise<Measured<{ bytes: number; sha256: string }>> {
@@ -337,7 +337,7 @@ export class DapSession implements LiveSession {
   /** Scenario 1 for our launch request: QEMU start included. */
   async launch(cmdline: string): Promise<number> {
     const t0 = now();
-    const dc = this.spawn();
+    const dc = this.serverPort === 'inline' ? (this.dc = DapClient.inline(this.fx.ourInline, this.fx.ourAdapter)) : this.spawn();
     this.caps = await dc.initialize('unikernel');
     const initialized = dc.waitEvent('initialized');
     await dc.request('launch', { name: 'bench', type: 'unikernel', request: 'launch', kernel: this.fx.kernel, cmdline });

@@ -61,8 +61,13 @@ export class GuestThreads implements ThreadProvider {
   /** The vCPU's own registers, read at a switch and kept until something else may have changed them. */
   private own: Promise<Map<string, bigint>> | undefined;
   private savedFrames = new Map<number, Promise<MiFrame[]>>();
-  /** One register switch (or one request that must see the vCPU's own registers) at a time. */
-  private lock: Promise<unknown> = Promise.resolve();
+  /**
+   * Register switches run one at a time, each alone: after the requests running in the vCPU's own
+   * context, before those that come after it.
+   */
+  private switches: Promise<unknown> = Promise.resolve();
+  private switchesQueued = 0;
+  private readonly ownRuns = new Set<Promise<unknown>>();
 
   constructor(
     private readonly host: GdbHost,
@@ -143,32 +148,57 @@ export class GuestThreads implements ThreadProvider {
    * another thread's switch.
    */
   withThreadContext<T>(guest: number | undefined, fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(async () => {
-      const t = guest === undefined ? undefined : (await this.current()).threads.find((g) => g.id === guest)?.thread;
-      const saved = t && t.state !== 'running' ? t.saved : undefined;
-      if (!saved) {
-        // (It may change the vCPU's registers: the Registers view, `set $rax` in the Debug Console.)
-        this.own = undefined;
-        return fn();
-      }
-      const gdb = this.host.require();
-      const cpu = this.cpuThread;
-      this.own ??= mi.readRegisters(gdb, cpu, REGISTERS);
-      const own = await this.own;
-      const theirs = new Map<string, bigint>([
-        ['rip', saved.ip], ['rsp', saved.sp], ['rbp', saved.rbp], ['rbx', saved.rbx], ['r12', saved.r12],
-        ['r13', saved.r13], ['r14', saved.r14], ['r15', saved.r15],
-      ]);
-      if (saved.rdi !== undefined) theirs.set('rdi', saved.rdi);
-      if (saved.rsi !== undefined) theirs.set('rsi', saved.rsi);
+    if (guest === undefined) return this.inOwnContext(fn);
+    this.switchesQueued++;
+    // Requests already running in the vCPU's own context finish first (later ones wait for this).
+    const before = [...this.ownRuns];
+    const run = this.switches.then(async () => {
       try {
-        await mi.writeRegisters(gdb, cpu, theirs);
-        return await fn();
+        await Promise.allSettled(before);
+        const t = (await this.current()).threads.find((g) => g.id === guest)?.thread;
+        const saved = t && t.state !== 'running' ? t.saved : undefined;
+        if (!saved) {
+          this.own = undefined;
+          return await fn();
+        }
+        const gdb = this.host.require();
+        const cpu = this.cpuThread;
+        this.own ??= mi.readRegisters(gdb, cpu, REGISTERS);
+        const own = await this.own;
+        const theirs = new Map<string, bigint>([
+          ['rip', saved.ip], ['rsp', saved.sp], ['rbp', saved.rbp], ['rbx', saved.rbx], ['r12', saved.r12],
+          ['r13', saved.r13], ['r14', saved.r14], ['r15', saved.r15],
+        ]);
+        if (saved.rdi !== undefined) theirs.set('rdi', saved.rdi);
+        if (saved.rsi !== undefined) theirs.set('rsi', saved.rsi);
+        try {
+          await mi.writeRegisters(gdb, cpu, theirs);
+          return await fn();
+        } finally {
+          await mi.writeRegisters(gdb, cpu, new Map([...theirs.keys()].map((r) => [r, own.get(r)!])));
+        }
       } finally {
-        await mi.writeRegisters(gdb, cpu, new Map([...theirs.keys()].map((r) => [r, own.get(r)!])));
+        this.switchesQueued--;
       }
     });
-    this.lock = run.catch(() => undefined);
+    this.switches = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * `fn` with the vCPU's own registers: at once, alongside other such requests (gdb answers them in
+   * order; a watch list's 50 evaluations go out together), or after the switches already queued.
+   */
+  private inOwnContext<T>(fn: () => Promise<T>): Promise<T> {
+    const go = (): Promise<T> => {
+      // (It may change the vCPU's registers: the Registers view, `set $rax` in the Debug Console.)
+      this.own = undefined;
+      return fn();
+    };
+    const run = this.switchesQueued > 0 ? this.switches.then(go) : go();
+    this.ownRuns.add(run);
+    const done = (): void => void this.ownRuns.delete(run);
+    run.then(done, done);
     return run;
   }
 

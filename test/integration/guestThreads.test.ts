@@ -64,6 +64,16 @@ describe('guest threads in the Call Stack view', function () {
         assert.equal(locals.get('checksum')?.value, String(0x5eed));
         const ev = await s.dc.evaluateRequest({ expression: 'checksum + handled + 1', frameId: wf.id, context: 'watch' });
         assert.equal(ev.body.result, String(0x5eed + 1));
+        // Requests in the running thread's frame and in the blocked one's, all at once: each sees its own thread.
+        const mixed = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            i % 3 === 0
+              ? s.dc.evaluateRequest({ expression: '$pc', frameId: wf.id, context: 'watch' })
+              : s.dc.evaluateRequest({ expression: '$pc', frameId: top.id, context: 'watch' }),
+          ),
+        );
+        const pcOf = (r: DebugProtocol.EvaluateResponse): bigint => BigInt(/0x[0-9a-f]+/.exec(r.body.result)?.[0] ?? '-1');
+        mixed.forEach((r, i) => assert.equal(pcOf(r), BigInt(i % 3 === 0 ? wf.instructionPointerReference! : top.instructionPointerReference!), `request ${i}: ${r.body.result}`));
 
         const sleeper = thread(threads, 'sleeper');
         const sf = await startFrame(s, sleeper.id, 'sleeper_main');
