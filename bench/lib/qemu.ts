@@ -11,6 +11,8 @@ import { killTree, removeDir, spawnTracked, trackDir } from './procs';
 export interface Guest {
   dir: string;
   sock: string;
+  /** QEMU's QMP socket: given to our adapter's attach (`qmp`), as a user who started QEMU with -qmp would. */
+  qmp: string;
   log: string;
   proc: ChildProcess;
   /** Resolves once the stub's socket exists (QEMU listens on it from then on). */
@@ -25,13 +27,15 @@ export function qemuArgs(kernel: string, cmdline: string, dir: string): string[]
     '-serial', `file:${join(dir, 'console.log')}`,
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
     '-gdb', `unix:${join(dir, 'gdb.sock')},server=on,wait=off`, '-S',
+    '-qmp', `unix:${join(dir, 'qmp.sock')},server=on,wait=off`,
   ];
 }
 
-/** Starts QEMU; `ready` settles on the socket's creation (a directory watch, not a timer). */
+/** Starts QEMU; `ready` settles on the sockets' creation (a directory watch, not a timer). */
 export function startGuest(kernel: string, cmdline: string, timeoutMs = 15_000): Guest {
   const dir = trackDir(mkdtempSync(join(tmpdir(), 'ukbench-')));
   const sock = join(dir, 'gdb.sock');
+  const qmp = join(dir, 'qmp.sock');
   const proc = spawnTracked('qemu-system-x86_64', qemuArgs(kernel, cmdline, dir), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => {
@@ -39,7 +43,7 @@ export function startGuest(kernel: string, cmdline: string, timeoutMs = 15_000):
   });
   const ready = new Promise<void>((resolve, reject) => {
     const watcher = watch(dir, (_event, name) => {
-      if (name === 'gdb.sock' && existsSync(sock)) done();
+      if ((name === 'gdb.sock' || name === 'qmp.sock') && existsSync(sock) && existsSync(qmp)) done();
     });
     const timer = setTimeout(() => fail(new Error(`QEMU did not open its GDB stub within ${timeoutMs} ms. ${stderr}`)), timeoutMs);
     const onExit = (code: number | null): void => fail(new Error(`QEMU exited (${code}) before its GDB stub was up: ${stderr.trim()}`));
@@ -59,12 +63,13 @@ export function startGuest(kernel: string, cmdline: string, timeoutMs = 15_000):
       reject(e);
     }
     // It may already be there (the watch started after the spawn).
-    if (existsSync(sock)) done();
+    if (existsSync(sock) && existsSync(qmp)) done();
   });
   ready.catch(() => undefined);
   return {
     dir,
     sock,
+    qmp,
     log: join(dir, 'console.log'),
     proc,
     ready,

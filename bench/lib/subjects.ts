@@ -300,8 +300,9 @@ export class DapSession implements LiveSession {
     return this.dc;
   }
 
-  private attachArguments(sock: string): Record<string, unknown> {
-    if (this.name === 'ours') return { name: 'bench', type: 'unikernel', request: 'attach', target: sock, symbols: this.fx.kernel };
+  private attachArguments(guest: Guest): Record<string, unknown> {
+    const sock = guest.sock;
+    if (this.name === 'ours') return { name: 'bench', type: 'unikernel', request: 'attach', target: sock, symbols: this.fx.kernel, qmp: guest.qmp };
     // cdt-gdb-adapter's remote attach (debugTargetAdapter.js); gdb gets the same settings as ours.
     return {
       name: 'bench',
@@ -328,7 +329,7 @@ export class DapSession implements LiveSession {
       : (this.dc = await DapClient.connect(this.serverPort));
     this.caps = await dc.initialize(this.name === 'ours' ? 'unikernel' : 'gdbtarget');
     const initialized = dc.waitEvent('initialized');
-    await dc.request('attach', this.attachArguments(guest.sock));
+    await dc.request('attach', this.attachArguments(guest));
     await initialized;
     await this.configure();
     return now() - t0;

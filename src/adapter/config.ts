@@ -47,6 +47,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, C
 export interface AttachArguments extends DebugProtocol.AttachRequestArguments, CommonArguments {
   target: string;
   console?: string;
+  /** The guest's QEMU QMP socket (path or host:port): large memory reads come from QEMU directly. */
+  qmp?: string;
 }
 
 export class ConfigError extends Error {
@@ -208,7 +210,13 @@ export function validateAttach(raw: Raw): AttachArguments {
     throw new ConfigError('"target" is missing: set it to host:port or the Unix socket path of a running GDB stub.');
   }
   const consoleSpec = optString(raw, 'console');
-  return { ...c, target: target.trim(), console: consoleSpec ? normalizeTarget(consoleSpec, c.cwd) : undefined };
+  const qmp = optString(raw, 'qmp')?.trim();
+  return {
+    ...c,
+    target: target.trim(),
+    console: consoleSpec ? normalizeTarget(consoleSpec, c.cwd) : undefined,
+    qmp: qmp ? normalizeTarget(qmp, c.cwd) : undefined,
+  };
 }
 
 /** `host:port` stays as it is; anything else is a Unix socket path, made absolute. */

@@ -72,7 +72,7 @@ export class UnikernelDebugSession extends DebugSession {
     this.breakpoints = new Breakpoints(this.gdbHost, this.run, this.sources, this.variables);
     this.crashes = new Crashes(this.gdbHost, this.sources, this.console);
     this.memory = new MemoryView(this.gdbHost, this.sources, {
-      fastRead: () => this.debuggee.guest && ((address, count) => this.debuggee.guest?.readMemory(address, count) ?? Promise.resolve(undefined)),
+      fastRead: () => this.debuggee.fastRead(),
       written: () => this.variables.invalidate(),
     });
     const { gdbHost: host, run, console, crashes, breakpoints, sources, processes } = this;

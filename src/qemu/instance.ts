@@ -4,13 +4,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { watch, existsSync, readFileSync, type FSWatcher } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { killProcessTree } from './kill';
 import { planQemu, type QemuPlan, type QemuPlanInput } from './plan';
+import { MemsaveReader } from './guestMemory';
 import { QmpClient } from './qmp';
 import { ConsoleSource } from './consoleSource';
 
@@ -231,26 +232,12 @@ export class QemuInstance extends EventEmitter<QemuEvents> {
     });
   }
 
-  private memsaves = 0;
+  private memory: MemsaveReader | undefined;
 
-  /**
-   * Reads guest memory (virtual addresses, as the CPU sees them) straight from QEMU into a file in
-   * the private directory: much faster than gdb's hex-encoded remote protocol for large ranges.
-   * Undefined when QEMU cannot (an unmapped page, no QMP).
-   */
-  async readGuestMemory(address: bigint, size: number, cpuIndex = 0): Promise<Buffer | undefined> {
-    const qmp = this.qmp;
-    // QMP numbers are JSON numbers: exact only below 2^53.
-    if (!qmp || !this.isAlive || address + BigInt(size) > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-    const file = join(this.privateDir, `memsave-${this.memsaves++}.bin`);
-    try {
-      await qmp.memsave(Number(address), size, file, cpuIndex, 30_000);
-      return await readFile(file);
-    } catch {
-      return undefined;
-    } finally {
-      await rm(file, { force: true });
-    }
+  /** Guest memory (virtual addresses, as the CPU sees them) straight from QEMU; undefined when it cannot. */
+  readGuestMemory(address: bigint, size: number, cpuIndex = 0): Promise<Buffer | undefined> {
+    this.memory ??= new MemsaveReader(() => (this.isAlive ? this.qmp : undefined), this.privateDir);
+    return this.memory.read(address, size, cpuIndex);
   }
 
   /** Waits for QEMU to end, at most `timeoutMs`; resolves true when it did. */

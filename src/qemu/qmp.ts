@@ -73,10 +73,11 @@ export class QmpClient extends EventEmitter<QmpEvents> {
     return this.closed;
   }
 
-  /** Connects and leaves capabilities negotiation mode. */
-  static connect(path: string, timeoutMs = 5_000): Promise<QmpClient> {
+  /** Connects (a Unix socket path, or `host:port`) and leaves capabilities negotiation mode. */
+  static connect(target: string, timeoutMs = 5_000): Promise<QmpClient> {
     return new Promise<QmpClient>((resolve, reject) => {
-      const socket = createConnection(path);
+      const tcp = /^(.*):(\d+)$/.exec(target);
+      const socket = tcp && !target.startsWith('/') ? createConnection({ host: tcp[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(tcp[2]) }) : createConnection(target);
       const fail = (e: Error): void => {
         socket.destroy();
         reject(new QmpError(`Cannot talk to QEMU's QMP socket: ${e.message}.`));

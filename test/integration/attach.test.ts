@@ -17,14 +17,14 @@ interface Guest {
 }
 
 /** Starts the fixture paused with its stub on `gdbSpec`; resolves once QEMU listens there. */
-async function startGuest(dir: string, gdbSpec: string, waitFor: string, cmdline = 'mode=normal'): Promise<Guest> {
+async function startGuest(dir: string, gdbSpec: string, waitFor: string, cmdline = 'mode=normal', extra: string[] = []): Promise<Guest> {
   const log = join(dir, 'serial.log');
   const proc = spawn('qemu-system-x86_64', [
     '-accel', 'tcg', '-nodefaults', '-display', 'none', '-no-reboot', '-m', '128',
     '-kernel', KERNEL, '-append', cmdline,
     '-serial', `file:${log}`,
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-    '-gdb', gdbSpec, '-S',
+    '-gdb', gdbSpec, '-S', ...extra,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   // The socket file appears when QEMU binds it; listen() follows at once.
@@ -135,6 +135,44 @@ describe('attach to a GDB stub started elsewhere', function () {
     const crash = await s.resumeTo(() => s.dc.continueRequest({ threadId: 1 }));
     assert.equal(crash.body.reason, 'exception');
     await s.waitForOutput(/something bad: 7/);
+  });
+
+  it('with the guest\'s QMP socket, reads large ranges from QEMU (the same bytes gdb reads), and goes on without one that does not answer', async () => {
+    const sock = join(dir, 'gdb.sock');
+    const qmp = join(dir, 'qmp.sock');
+    guest = await startGuest(dir, `unix:${sock},server=on,wait=off`, sock, 'mode=normal', ['-qmp', `unix:${qmp},server=on,wait=off`]);
+    const trace = join(dir, 'mi.trace');
+    await s.stop();
+    s = new Session({ UNIKERNEL_DEBUG_MI_TRACE: trace });
+    await s.start();
+    await s.startTo('attach', { target: sock, symbols: KERNEL, qmp }, [marker('compute')]);
+    const read = async (address: number, count: number): Promise<Buffer> => {
+      const r = await s.dc.customRequest('readMemory', { memoryReference: `0x${address.toString(16)}`, count });
+      return Buffer.from((r.body as { data: string }).data, 'base64');
+    };
+    const reads = (): number => (readFileSync(trace, 'utf8').match(/-data-read-memory-bytes/g) ?? []).length;
+    const before = reads();
+    const big = await read(0x100000, 1 << 20);
+    assert.equal(big.length, 1 << 20);
+    assert.equal(reads(), before, 'the 1 MiB read did not go through gdb');
+    // The same range through gdb, 64 KiB at a time (below the size that goes to QEMU).
+    const pieces: Buffer[] = [];
+    for (let off = 0; off < 1 << 20; off += 64 << 10) pieces.push(await read(0x100000 + off, 64 << 10));
+    assert.ok(reads() > before, 'the small reads went through gdb');
+    assert.ok(Buffer.concat(pieces).equals(big), 'QEMU and gdb read the same bytes');
+    await s.dc.disconnectRequest({ terminateDebuggee: true });
+    await s.stop();
+
+    // A QMP socket that does not answer: said once, and memory is read through gdb.
+    s = new Session();
+    await s.start();
+    const out = s.waitForOutput(/QMP socket .*nobody\.sock did not answer .*large memory reads go through gdb\./);
+    guest.proc.kill('SIGKILL');
+    await guest.exited;
+    guest = await startGuest(dir, `unix:${join(dir, 'gdb2.sock')},server=on,wait=off`, join(dir, 'gdb2.sock'));
+    await s.startTo('attach', { target: join(dir, 'gdb2.sock'), symbols: KERNEL, qmp: join(dir, 'nobody.sock') }, [marker('compute')]);
+    await out;
+    assert.equal((await read(0x100000, 1 << 20)).length, 1 << 20);
   });
 
   it('says clearly when nothing listens at the target', async () => {

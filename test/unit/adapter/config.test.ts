@@ -53,4 +53,10 @@ describe('attach attribute validation', () => {
     assert.equal(normalizeTarget('localhost:1234', '/w'), 'localhost:1234');
     assert.equal(normalizeTarget('run/gdb.sock', '/w'), '/w/run/gdb.sock');
   });
+
+  it('takes QEMU\'s QMP socket as a path (relative to cwd) or host:port', () => {
+    assert.equal(validateAttach({ target: 'g.sock', cwd: '/w', qmp: 'run/qmp.sock' }).qmp, '/w/run/qmp.sock');
+    assert.equal(validateAttach({ target: 'g.sock', cwd: '/w', qmp: '127.0.0.1:4444' }).qmp, '127.0.0.1:4444');
+    assert.equal(validateAttach({ target: 'g.sock', cwd: '/w' }).qmp, undefined);
+  });
 });
