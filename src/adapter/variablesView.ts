@@ -11,20 +11,14 @@ import type { FrameContext } from '../mi/commands';
 import type { GdbHost } from './gdbHost';
 import type { OcamlSupport } from './ocamlSupport';
 import type { OcamlChild, OcamlValue } from '../ocaml';
-import { addressIn } from './memory';
+import { VariableLooks, frameKey } from './variableLooks';
 import { decodeEflags, groupRegisters } from './registers';
 import type { RunControl } from './runControl';
 import type { FrameRef } from './stack';
 import { RefTable, childExpression, collapseTrailingNuls, isExpandableType, shownValue, type VarContainer } from './variables';
 
-const CHAR_ARRAY = /^(const\s+)?(unsigned\s+|signed\s+)?char\s*\[\d+\]$/;
 /** The longest gdb print of an aggregate a watch or hover shows on its one line. */
 const AGGREGATE_PREVIEW = 120;
-
-/** What is kept per frame is kept apart for each guest thread unwound in the same vCPU. */
-const frameKey = (at: FrameContext & { guest?: number }): string => `${at.guest ?? at.threadId}:${at.level}`;
-
-export const isPointerType = (type: string | undefined): boolean => !!type && (/\*\s*(const\s*)?$/.test(type.trim()) || type.includes('(*)'));
 
 /** A decimal integer shown in hex (two's complement at the type's width); anything else stays. */
 export function hexValue(value: string, type: string | undefined): string {
@@ -48,6 +42,7 @@ export class VariablesView {
   private readonly registerCache = new Map<string, Promise<Map<string, string>>>();
   /** Frame 0's locals, asked for when the stop was shown. */
   private readonly prefetched = new Map<string, Promise<mi.MiVariable[]>>();
+  private readonly looks = new VariableLooks();
   private stale: string[] = [];
   /** The image runs OCaml: its frames get OCaml scopes, and `ocaml: <expr>` decodes a value. */
   private ocaml: OcamlSupport | undefined;
@@ -76,8 +71,10 @@ export class VariablesView {
     const gdb = this.host.gdb;
     this.prefetched.clear();
     if (!gdb) return;
-    const locals = mi.stackListVariables(gdb, { threadId, level: 0 });
-    locals.catch(() => undefined);
+    this.looks.clear();
+    const at = { threadId, level: 0 };
+    const locals = mi.stackListVariables(gdb, at);
+    locals.then((vs) => this.looks.prefetch(gdb, vs, at), () => undefined);
     this.prefetched.set(`${threadId}:0`, locals);
   }
 
@@ -90,6 +87,7 @@ export class VariablesView {
   invalidate(): void {
     this.registerCache.clear();
     this.prefetched.clear();
+    this.looks.clear();
   }
 
   /** The frame a variablesReference belongs to (a guest thread's frame is used in that thread's registers). */
@@ -168,7 +166,7 @@ export class VariablesView {
     let result = preview ?? shownValue(vo.value, vo.type);
     if (hex && vo.numchild === 0) result = await mi.varSetFormat(gdb, vo.name, 'hexadecimal').catch(() => result);
     const ref = vo.numchild > 0 ? this.refs.add({ kind: 'varobj', name: vo.name, evaluateName: expression, at, type: vo.type }) : 0;
-    const [decorated] = await this.decorate(gdb, [{ name: expression, value: result, type: vo.type, evaluateName: expression, variablesReference: ref }], at);
+    const [decorated] = await this.looks.decorate(gdb, [{ name: expression, value: result, type: vo.type, evaluateName: expression, variablesReference: ref }], at);
     return { result: decorated?.value ?? result, type: vo.type, variablesReference: ref, memoryReference: decorated?.memoryReference };
   }
 
@@ -223,40 +221,9 @@ export class VariablesView {
     };
   }
 
-  /**
-   * What one more (pipelined) look at each variable gives: character arrays as strings, the way gdb
-   * prints them, and the address of aggregates for the memory view. Pointers carry their address already.
-   */
-  private async decorate(
-    gdb: Gdb,
-    vars: DebugProtocol.Variable[],
-    at: FrameContext | undefined,
-    addresses = true,
-  ): Promise<DebugProtocol.Variable[]> {
-    await Promise.all(
-      vars.map(async (v) => {
-        if (isPointerType(v.type)) {
-          const addr = addressIn(v.value);
-          if (addr !== undefined) v.memoryReference = `0x${addr.toString(16)}`;
-          return;
-        }
-        if (!v.evaluateName || v.variablesReference === 0) return;
-        // Members of an expanded struct skip the address look-up: it would cost a round trip each.
-        const [text, addr] = await Promise.all([
-          v.type && CHAR_ARRAY.test(v.type) ? mi.dataEvaluateExpression(gdb, v.evaluateName, at).catch(() => undefined) : undefined,
-          addresses ? mi.dataEvaluateExpression(gdb, `&(${v.evaluateName})`, at).catch(() => undefined) : undefined,
-        ]);
-        if (text !== undefined) v.value = collapseTrailingNuls(text);
-        const a = addressIn(addr);
-        if (a !== undefined) v.memoryReference = `0x${a.toString(16)}`;
-      }),
-    );
-    return vars;
-  }
-
   private async localVariables(gdb: Gdb, at: FrameContext): Promise<DebugProtocol.Variable[]> {
     const locals = await (this.prefetched.get(frameKey(at)) ?? mi.stackListVariables(gdb, at));
-    return this.decorate(gdb, locals.map((v) => ({
+    return this.looks.decorate(gdb, locals.map((v) => ({
       name: v.name,
       value: shownValue(v.value, v.type),
       type: v.type,
@@ -274,6 +241,7 @@ export class VariablesView {
     this.childNames.clear();
     this.registerCache.clear();
     this.prefetched.clear();
+    this.looks.clear();
     return stale;
   }
 
@@ -297,7 +265,7 @@ export class VariablesView {
     at: FrameContext | undefined,
   ): Promise<DebugProtocol.Variable[]> {
     const [children, parentType] = await Promise.all([mi.varListChildren(gdb, name), parentTypeOrPromise]);
-    return this.decorate(gdb, children.map((ch) => {
+    return this.looks.decorate(gdb, children.map((ch) => {
       const exp = ch.exp ?? ch.name;
       const evaluateName = parentExpr !== undefined ? childExpression(parentExpr, parentType, exp) : undefined;
       return {
