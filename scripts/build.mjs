@@ -14,6 +14,8 @@ const common = {
 const entries = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { entryPoints: ['src/adapter/main.ts'], outfile: 'dist/debugAdapter.js' },
+  // The watcher that outlives a killed adapter to end its processes (reaper.ts), small to start.
+  { entryPoints: ['src/adapter/reaperMain.ts'], outfile: 'dist/reaper.js' },
   // The adapter as a library (InlineDebugSession), for the integration tests' in-process mode; the
   // extension bundles the same class into dist/extension.js.
   { entryPoints: ['src/adapter/inline.ts'], outfile: 'dist/inlineAdapter.js' },

@@ -5,7 +5,8 @@
  * directories.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 
 /** What the parts that start processes tell the reaper. */
@@ -54,11 +55,16 @@ export class Reaper implements ProcessGuard {
     Reaper.script = script;
   }
 
-  /** Starts the watcher; `script` is the bundle to run with --reaper (the adapter's own file). */
+  /**
+   * Starts the watcher; `script` is the adapter's bundle. The small dist/reaper.js next to it runs
+   * the watcher when it is there; otherwise the bundle itself does, with --reaper.
+   */
   static start(script: string | undefined = Reaper.script ?? process.argv[1]): Reaper {
     if (!script) return new Reaper(undefined);
+    const small = join(dirname(script), 'reaper.js');
+    const args = existsSync(small) ? [small] : [script, '--reaper'];
     // In VS Code's extension host the executable is Electron's: run it as Node.
-    const child = spawn(process.execPath, [script, '--reaper'], {
+    const child = spawn(process.execPath, args, {
       stdio: ['pipe', 'ignore', 'ignore'],
       detached: true,
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
@@ -91,9 +97,20 @@ export class Reaper implements ProcessGuard {
     this.send(`u${path}`);
   }
 
-  /** Ends the watcher; anything still guarded is killed by it. */
-  close(): void {
-    this.child?.stdin?.end();
+  /** Ends the watcher (anything still guarded is killed by it); resolves once it is gone, at most 2 s. */
+  close(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, 2_000);
+      timer.unref();
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      child.once('exit', done);
+      child.stdin?.end();
+    });
   }
 
   private send(line: string): void {

@@ -473,10 +473,10 @@ export class UnikernelDebugSession extends DebugSession {
   private async teardown(): Promise<void> {
     this.ending = true;
     await this.debuggee.dispose();
-    this.reaper?.close();
+    const reaper = this.reaper;
     this.reaper = undefined;
     this.console.dispose();
-    await this.crashes.dispose();
+    await Promise.all([this.crashes.dispose(), reaper?.close()]);
   }
 
   private output = (text: string, category: 'console' | 'stdout' | 'important'): void => this.sendEvent(new OutputEvent(text, category));
