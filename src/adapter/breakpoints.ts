@@ -226,8 +226,8 @@ export class Breakpoints {
     return breakpoints;
   }
 
-  /** The source files the debug information names, asked of gdb once per session. */
-  private knownSources(): Promise<readonly SourceFileName[]> {
+  /** The source files the debug information names, asked of gdb once per session (first when connected, before VS Code sends breakpoints). */
+  knownSources(): Promise<readonly SourceFileName[]> {
     const gdb = this.host.gdb;
     if (!gdb) return Promise.resolve([]);
     this.sourceFiles ??= mi.fileListExecSourceFiles(gdb).catch(() => []);

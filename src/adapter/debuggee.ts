@@ -95,6 +95,7 @@ export class Debuggee extends EventEmitter<DebuggeeEvents> {
       if (qemu.status === 'rejected') throw qemu.reason;
       if (gdb.status === 'rejected') throw gdb.reason;
       await host.connect(guest.gdbSocket, true);
+      void this.parts.breakpoints.knownSources();
       if (args.record) {
         this.replay = new Replay(guest, host, this.parts.run, { maxCheckpoints: args.replayCheckpoints ?? DEFAULT_MAX_CHECKPOINTS, timeoutScale: this.parts.timeoutScale });
         this.replay.on('hung', () => this.emit('hung'));
@@ -116,6 +117,7 @@ export class Debuggee extends EventEmitter<DebuggeeEvents> {
     if (args.console) await this.parts.console.open(args.console);
     await this.parts.host.start(args, args.symbols);
     await this.parts.host.connect(target);
+    void this.parts.breakpoints.knownSources();
     this.machine = await machine?.catch((e: Error) => void say(`${e.message}\n`, 'important'));
     if (this.ended) await this.machine?.dispose();
     this.parts.run.connected();

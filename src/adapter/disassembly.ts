@@ -128,9 +128,9 @@ async function searchBefore(gdb: Gdb, base: bigint, n: number): Promise<mi.MiIns
   return [];
 }
 
-/** Window sizes, in the code's measured bytes per instruction: forward, and backward (where a short window costs more). */
+/** Window sizes, in the code's measured bytes per instruction (a short window costs one more round trip either way). */
 const FORWARD_MARGIN = 1.1;
-const BACKWARD_MARGIN = 1.25;
+const BACKWARD_MARGIN = 1.1;
 /** Bytes at the start of a window started at a guess whose decoding is not trusted. */
 const RESYNC = BigInt(2 * MAX_INSN);
 

@@ -89,15 +89,18 @@ export class GdbHost extends EventEmitter<GdbHostEvents> {
     });
     gdb.on('target', (text) => this.emit('output', text, 'stdout'));
     gdb.on('exit', (reason) => this.emit('exit', reason));
-    if (symbols) await mi.fileExecAndSymbols(gdb, symbols);
-    // Code comes from the ELF, not the target: at -S a multiboot image is not in guest memory yet,
-    // and gdb would otherwise place function breakpoints before the prologue, with garbage arguments.
-    await mi.gdbSet(gdb, 'trust-readonly-sections', 'on');
-    // A unikernel's main has the boot code below it: show it, it is part of the story.
-    await mi.gdbSet(gdb, 'backtrace past-main', 'on');
-    // Each vCPU is a gdb thread; printing the guest's own arch keeps 64-bit registers after the 32-bit boot code.
-    if (guestBits === 64) await mi.gdbSet(gdb, 'architecture', 'i386:x86-64');
-    for (const cmd of args.setupCommands ?? []) await mi.cliCommand(gdb, cmd);
+    // Written together (gdb runs them in order); the first failure is the one said.
+    await Promise.all([
+      symbols ? mi.fileExecAndSymbols(gdb, symbols) : undefined,
+      // Code comes from the ELF, not the target: at -S a multiboot image is not in guest memory yet,
+      // and gdb would otherwise place function breakpoints before the prologue, with garbage arguments.
+      mi.gdbSet(gdb, 'trust-readonly-sections', 'on'),
+      // A unikernel's main has the boot code below it: show it, it is part of the story.
+      mi.gdbSet(gdb, 'backtrace past-main', 'on'),
+      // Each vCPU is a gdb thread; printing the guest's own arch keeps 64-bit registers after the 32-bit boot code.
+      guestBits === 64 ? mi.gdbSet(gdb, 'architecture', 'i386:x86-64') : undefined,
+      ...(args.setupCommands ?? []).map((cmd) => mi.cliCommand(gdb, cmd)),
+    ]);
   }
 
   /** Connects to the GDB stub at `target` (a Unix socket path or host:port); `own`: of a QEMU this session started. */
@@ -106,15 +109,17 @@ export class GdbHost extends EventEmitter<GdbHostEvents> {
     this.ownStub = own;
     this.target = target;
     // Nobody listening is an answer: say it now, not after gdb's 15 s of retrying.
-    await mi.gdbSet(gdb, 'tcp auto-retry', 'off').catch(() => undefined);
+    const noRetry = mi.gdbSet(gdb, 'tcp auto-retry', 'off').catch(() => undefined);
+    const connected = mi.targetSelectRemote(gdb, target);
+    // Stepping one vCPU leaves the others where they are (a setting of the connected target, run after it).
+    const locking = mi.gdbSet(gdb, 'scheduler-locking', 'step').catch(() => undefined);
     try {
-      await mi.targetSelectRemote(gdb, target);
+      await connected;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       throw new ConfigError(`gdb could not connect to the GDB stub at ${target}: ${msg}`);
     }
-    // Stepping one vCPU leaves the others where they are (a setting of the connected target).
-    await mi.gdbSet(gdb, 'scheduler-locking', 'step').catch(() => undefined);
+    await Promise.all([noRetry, locking]);
   }
 
   /** Leaves the stub alone (its QEMU is about to be replaced). */

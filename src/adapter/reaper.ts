@@ -38,12 +38,38 @@ export class Reaper implements ProcessGuard {
   /** Kills every guarded process group and removes the directories (synchronous: the adapter is being killed). */
   static killAllNow(): void {
     for (const pid of Reaper.live) killGroup(pid);
+    // A directory goes only once its processes have (SIGKILL lands at their next scheduling): at
+    // most 2 s, in 1 ms naps (the adapter is exiting; nothing else runs on this thread anyway).
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    for (let waited = 0; waited < 2_000 && [...Reaper.live].some(isRunning); waited++) Atomics.wait(nap, 0, 0, 1);
     Reaper.live.clear();
     for (const dir of Reaper.liveDirs) rmSync(dir, { recursive: true, force: true });
     Reaper.liveDirs.clear();
   }
 
-  private constructor(private readonly child: ChildProcess | undefined) {}
+  private child: ChildProcess | undefined;
+  /** Orders given before the watcher is spawned. */
+  private early: string[] | undefined = [];
+  private closed = false;
+
+  /**
+   * The watcher is spawned at the next turn of the event loop, not at once: spawning a process takes
+   * milliseconds of this thread, which gdb's own start (asked right after) should not wait for.
+   * Orders given meanwhile are written when it is up.
+   */
+  private constructor(spawnChild: (() => ChildProcess) | undefined) {
+    if (!spawnChild) {
+      this.early = undefined;
+      return;
+    }
+    setImmediate(() => {
+      if (this.closed) return;
+      this.child = spawnChild();
+      const early = this.early ?? [];
+      this.early = undefined;
+      for (const line of early) this.send(line);
+    });
+  }
 
   /**
    * The bundle that runs the watcher with --reaper. The standalone adapter is that bundle itself; an
@@ -63,18 +89,20 @@ export class Reaper implements ProcessGuard {
     if (!script) return new Reaper(undefined);
     const small = join(dirname(script), 'reaper.js');
     const args = existsSync(small) ? [small] : [script, '--reaper'];
-    // In VS Code's extension host the executable is Electron's: run it as Node.
-    const child = spawn(process.execPath, args, {
-      stdio: ['pipe', 'ignore', 'ignore'],
-      detached: true,
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    return new Reaper(() => {
+      // In VS Code's extension host the executable is Electron's: run it as Node.
+      const child = spawn(process.execPath, args, {
+        stdio: ['pipe', 'ignore', 'ignore'],
+        detached: true,
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      });
+      child.on('error', () => undefined);
+      child.stdin?.on('error', () => undefined);
+      child.unref();
+      // The pipe must not keep the adapter alive either.
+      (child.stdin as (Writable & { unref?: () => void }) | null)?.unref?.();
+      return child;
     });
-    child.on('error', () => undefined);
-    child.stdin?.on('error', () => undefined);
-    child.unref();
-    // The pipe must not keep the adapter alive either.
-    (child.stdin as (Writable & { unref?: () => void }) | null)?.unref?.();
-    return new Reaper(child);
   }
 
   guard(pid: number): void {
@@ -99,6 +127,7 @@ export class Reaper implements ProcessGuard {
 
   /** Ends the watcher (anything still guarded is killed by it); resolves once it is gone, at most 2 s. */
   close(): Promise<void> {
+    this.closed = true;
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     return new Promise<void>((resolve) => {
@@ -114,7 +143,9 @@ export class Reaper implements ProcessGuard {
   }
 
   private send(line: string): void {
-    if (!line.includes('\n')) this.child?.stdin?.write(`${line}\n`);
+    if (line.includes('\n')) return;
+    if (this.early) this.early.push(line);
+    else this.child?.stdin?.write(`${line}\n`);
   }
 }
 
