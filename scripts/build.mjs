@@ -1,5 +1,8 @@
 // Bundles the extension, the standalone debug adapter (and the same as a library), the CLI and the console-log language server with esbuild.
 import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const common = {
@@ -24,6 +27,11 @@ const entries = [
   // The Memory view's webview script: runs in the webview, not in Node.
   { entryPoints: ['src/extension/memory/webview/main.ts'], outfile: 'dist/memoryView.js', platform: 'browser', format: 'iife', sourcemap: false },
 ];
+// iced-x86 (the adapter's x86 instruction-length decoder) loads its WebAssembly from the directory
+// of the script that bundles it: dist/.
+const icedDir = dirname(createRequire(import.meta.url).resolve('iced-x86'));
+mkdirSync('dist', { recursive: true });
+copyFileSync(join(icedDir, 'iced_x86_bg.wasm'), 'dist/iced_x86_bg.wasm');
 const contexts = await Promise.all(entries.map((e) => esbuild.context({ ...common, ...e })));
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));

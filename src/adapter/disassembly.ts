@@ -14,13 +14,14 @@ import { basename } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Gdb } from '../mi/gdb';
 import * as mi from '../mi/commands';
+import type { ImageCode } from '../elf';
+import { exactWindow } from './codeWindow';
 import type { SourceFileName } from './sourcePaths';
 
 /** The longest x86 instruction. */
 const MAX_INSN = 15;
 
-const length = (i: mi.MiInstruction): number => (i.opcodes.trim() ? i.opcodes.trim().split(/\s+/).length : 1);
-const end = (i: mi.MiInstruction): bigint => i.address + BigInt(length(i));
+const end = (i: mi.MiInstruction): bigint => i.end;
 
 /**
  * Runs of consecutively decoded instructions (each starting where the previous ended), kept for one
@@ -155,18 +156,27 @@ async function windowBefore(gdb: Gdb, anchor: bigint, n: number, per: number): P
  * `before` instructions ending at `base` and `after` instructions from `base` on (fewer where
  * there are none), in as few round trips as the code allows: usually one.
  */
-async function around(gdb: Gdb, base: bigint, before: number, after: number, cache: DisassemblyCache): Promise<{ pre: mi.MiInstruction[]; post: mi.MiInstruction[] }> {
+async function around(
+  gdb: Gdb,
+  base: bigint,
+  before: number,
+  after: number,
+  cache: DisassemblyCache,
+  code: ImageCode | undefined,
+): Promise<{ pre: mi.MiInstruction[]; post: mi.MiInstruction[] }> {
   const hit = cache.find(gdb, base, before, after);
   if (hit) {
     return { pre: hit.run.slice(hit.index - before, hit.index), post: hit.run.slice(hit.index, hit.index + after) };
   }
+  // The image's own bytes tell the exact window; elsewhere (code the image does not hold) it is guessed.
+  const exact = code ? exactWindow(code, base, before, after) : undefined;
   const per = cache.bytesPerInsn;
   const backBytes = before > 0 ? BigInt(Math.ceil(before * per * BACKWARD_MARGIN)) + RESYNC : 0n;
-  const lo = base > backBytes ? base - backBytes : 0n;
-  const hi = base + BigInt(Math.ceil(after * per * FORWARD_MARGIN) + MAX_INSN);
+  const lo = exact ? exact.lo : base > backBytes ? base - backBytes : 0n;
+  const hi = exact ? exact.hi : base + BigInt(Math.ceil(after * per * FORWARD_MARGIN) + MAX_INSN);
   // The first instructions of a window started at a guess may be misdecoded: keep those from
   // RESYNC bytes on (the window has that much to spare), and those from the base on.
-  const trusted = lo + RESYNC;
+  const trusted = exact ? lo : lo + RESYNC;
   const insns = (await disasm(gdb, lo, after > 0 ? hi : base + 1n)).filter((i) => lo === 0n || lo === base || i.address >= trusted || i.address >= base);
   const runs = runsOf(insns);
   for (const r of runs) cache.add(r);
@@ -224,12 +234,14 @@ export async function disassemble(
   /** The local file for gdb's source name (see sourcePaths.ts). */
   localPath: (name: SourceFileName) => string,
   cache: DisassemblyCache = new DisassemblyCache(),
+  /** The image's code, to ask gdb for exactly the instructions wanted. */
+  code?: ImageCode,
 ): Promise<DebugProtocol.DisassembledInstruction[]> {
   // Instructions from `instructionOffset` to `instructionOffset + count` (relative to the base's):
   // those before the base, and those from it on.
   const needBefore = Math.max(0, -instructionOffset);
   const needAfter = Math.max(0, instructionOffset + count);
-  const { pre, post } = await around(gdb, base, needBefore, needAfter, cache);
+  const { pre, post } = await around(gdb, base, needBefore, needAfter, cache, code);
   const known = [...pre, ...post];
   const baseIndex = pre.length;
 

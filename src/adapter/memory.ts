@@ -4,8 +4,10 @@
  * can bypass gdb's hex-encoded remote protocol through a faster path (QEMU's memsave).
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { ImageCode } from '../elf';
 import type { Gdb } from '../mi/gdb';
 import * as mi from '../mi/commands';
+import { warmDecoder } from './codeWindow';
 import { disassemble, DisassemblyCache } from './disassembly';
 import type { GdbHost } from './gdbHost';
 import type { SourcePaths } from './sourcePaths';
@@ -109,11 +111,13 @@ export class MemoryView {
   constructor(
     private readonly host: GdbHost,
     private readonly sources: SourcePaths,
-    private readonly opts: { fastRead: () => FastRead | undefined; written: () => void },
+    private readonly opts: { fastRead: () => FastRead | undefined; written: () => void; symbols: () => string | undefined },
   ) {
-    // What was disassembled holds until the guest runs again.
+    // What was disassembled holds until the guest runs again. At a stop, the image's code is read
+    // (once, after the stop is handled) so that the Disassembly view never waits for it.
     host.on('exec', (rec) => {
       if (rec.asyncClass === 'running') this.disassembled.clear();
+      else if (rec.asyncClass === 'stopped' && !this.code) setImmediate(() => void this.imageCode().then((c) => c && warmDecoder()));
     });
   }
 
@@ -152,12 +156,23 @@ export class MemoryView {
   async disassemble(args: DebugProtocol.DisassembleArguments): Promise<DebugProtocol.DisassembledInstruction[]> {
     const gdb = this.host.require();
     const base = parseMemoryReference(args.memoryReference, args.offset);
-    const instructions = await disassemble(gdb, base, args.instructionOffset ?? 0, args.instructionCount, (name) => this.sources.display(name), this.disassembled);
+    const code = await this.imageCode();
+    const instructions = await disassemble(gdb, base, args.instructionOffset ?? 0, args.instructionCount, (name) => this.sources.display(name), this.disassembled, code);
     for (const d of instructions) {
       const shown = d.symbol && this.functionName(d.symbol);
       if (d.symbol && shown !== d.symbol) d.symbol = `${shown} (${d.symbol})`;
     }
     return instructions;
+  }
+
+  /** The symbols file's code, read once (undefined when it cannot be read: windows are then guessed). */
+  private code: { path: string; code: Promise<ImageCode | undefined> } | undefined;
+
+  private imageCode(): Promise<ImageCode | undefined> {
+    const path = this.opts.symbols();
+    if (!path) return Promise.resolve(undefined);
+    if (this.code?.path !== path) this.code = { path, code: ImageCode.read(path).catch(() => undefined) };
+    return this.code.code;
   }
 
   cancel(requestId: number | undefined): void {

@@ -71,10 +71,7 @@ export class UnikernelDebugSession extends DebugSession {
     this.stack = new Stacks(new GuestThreads(this.gdbHost, vcpus, () => this.debuggee.scheduler, suffix), this.run, this.sources);
     this.breakpoints = new Breakpoints(this.gdbHost, this.run, this.sources, this.variables);
     this.crashes = new Crashes(this.gdbHost, this.sources, this.console);
-    this.memory = new MemoryView(this.gdbHost, this.sources, {
-      fastRead: () => this.debuggee.fastRead(),
-      written: () => this.variables.invalidate(),
-    });
+    this.memory = new MemoryView(this.gdbHost, this.sources, { fastRead: () => this.debuggee.fastRead(), written: () => this.variables.invalidate(), symbols: () => this.crashes.symbols });
     const { gdbHost: host, run, console, crashes, breakpoints, sources, processes } = this;
     this.debuggee = new Debuggee({ host, run, console, crashes, breakpoints, sources, processes, timeoutScale: scale });
     this.gdbHost.on('output', (text, category) => this.output(text, category));

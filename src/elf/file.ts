@@ -37,6 +37,8 @@ export interface ElfSection {
   size: number;
   /** sh_link: for a symbol table, the index of its string table. */
   link: number;
+  /** sh_flags: SHF_ALLOC (2) in memory, SHF_EXECINSTR (4) code. */
+  flags: number;
   /** The contents lie inside the file (a truncated file loses its last sections' contents). */
   inFile: boolean;
 }
@@ -53,6 +55,8 @@ export const SHT_NOTE = 7;
 export const SHT_NOBITS = 8;
 export const PT_LOAD = 1;
 export const PF_X = 1;
+export const SHF_ALLOC = 2;
+export const SHF_EXECINSTR = 4;
 
 const MAGIC = 0x7f454c46;
 /** More sections than the format can number is a damaged table, not a file to trust. */
@@ -189,6 +193,7 @@ export class ElfFile {
       return {
         nameOff: this.u32(table, o),
         type: this.u32(table, o + 4),
+        flags: bits === 64 ? Number(this.u64(table, o + 8) & 0xffffffffn) : this.u32(table, o + 8),
         addr: bits === 64 ? this.u64(table, o + 16) : BigInt(this.u32(table, o + 12)),
         offset: this.word(table, bits === 64 ? o + 24 : o + 16),
         size: this.word(table, bits === 64 ? o + 32 : o + 20),
@@ -202,7 +207,7 @@ export class ElfFile {
       const end = names.indexOf(0, r.nameOff);
       const name = r.nameOff < names.length ? names.toString('latin1', r.nameOff, end < 0 ? names.length : end) : '';
       const inFile = r.type === SHT_NOBITS || r.size === 0 || r.offset + r.size <= this.size;
-      return { index, name, type: r.type, addr: r.addr, offset: r.offset, size: r.size, link: r.link, inFile };
+      return { index, name, type: r.type, flags: r.flags, addr: r.addr, offset: r.offset, size: r.size, link: r.link, inFile };
     });
   }
 

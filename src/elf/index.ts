@@ -118,3 +118,4 @@ export async function findSymbols(path: string, names: readonly string[]): Promi
   });
   return found;
 }
+export { ImageCode } from './code';

@@ -410,6 +410,10 @@ export interface MiInstruction {
   funcName?: string;
   offset?: number;
   opcodes: string;
+  /** Bytes the instruction takes (from its opcodes; 1 when gdb gave none). */
+  size: number;
+  /** Where the next instruction starts. */
+  end: bigint;
   inst: string;
   file?: string;
   fullname?: string;
@@ -417,13 +421,22 @@ export interface MiInstruction {
 }
 
 function toInstruction(t: MiTuple, src?: { file?: string; fullname?: string; line?: number }): MiInstruction {
+  const address = BigInt(str(t.address) ?? '0');
+  const opcodes = str(t.opcodes) ?? '';
+  // gdb writes the bytes as two hex digits each, one space apart ("48 89 e5": 8 characters, 3 bytes).
+  const trimmed = opcodes.trim();
+  const size = !trimmed ? 1 : (trimmed.length + 1) % 3 === 0 && (trimmed.length === 2 || trimmed[2] === ' ') ? (trimmed.length + 1) / 3 : trimmed.split(/\s+/).length;
   return {
-    address: BigInt(str(t.address) ?? '0'),
+    address,
     funcName: str(t['func-name']),
     offset: int(t.offset),
-    opcodes: str(t.opcodes) ?? '',
+    opcodes,
+    size,
+    end: address + BigInt(size),
     inst: str(t.inst) ?? '',
-    ...src,
+    file: src?.file,
+    fullname: src?.fullname,
+    line: src?.line,
   };
 }
 
@@ -439,7 +452,11 @@ export async function dataDisassemble(gdb: Gdb, start: bigint, end: bigint): Pro
       for (const i of list(t.line_asm_insn)) out.push(toInstruction(tuple(i) ?? {}, src));
     } else out.push(toInstruction(t));
   }
-  return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  // Source-centric output lists optimised code by line, not always by address.
+  for (let i = 1; i < out.length; i++) {
+    if (out[i]!.address < out[i - 1]!.address) return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  }
+  return out;
 }
 
 // ---- watchpoints --------------------------------------------------------------------------------

@@ -1,0 +1,101 @@
+/**
+ * Exactly which bytes hold the instructions a disassembly request wants, found without the
+ * target: the image's own code (ImageCode) decoded for instruction lengths by iced-x86, from the
+ * pc forward and, backward, from the nearest function start (a known boundary) up to the pc. gdb is
+ * then asked for those bytes and no more: its time grows with every byte it disassembles.
+ */
+import type { ImageCode } from '../elf';
+
+type Iced = typeof import('iced-x86');
+let iced: Iced | undefined;
+
+/** The decoder (a WebAssembly module), loaded the first time it is needed. */
+function loadDecoder(): Iced {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  iced ??= require('iced-x86') as Iced;
+  return iced;
+}
+
+/**
+ * Loads the decoder and runs it once ahead of the first request (WebAssembly compiles a function
+ * on its first call: the first sweep would otherwise take milliseconds).
+ */
+export function warmDecoder(): void {
+  sweep(Uint8Array.of(0x55, 0x48, 0x89, 0xe5, 0xc3), 64, 8);
+}
+
+/** The longest x86 instruction. */
+const MAX_INSN = 15;
+/** How far back a sweep may start: beyond this, the usual windows are cheaper. */
+const MAX_SWEEP = 1 << 20;
+
+/**
+ * Offsets of the instructions decoded linearly from `bytes`' start, at most `max`, and where
+ * decoding ended (an instruction never straddles the end: one that would is left out).
+ */
+function sweep(bytes: Uint8Array, bits: 32 | 64, max: number): { offsets: number[]; end: number } {
+  const { Decoder, DecoderError, DecoderOptions, Instruction } = loadDecoder();
+  const decoder = new Decoder(bits, bytes, DecoderOptions.None);
+  const insn = new Instruction();
+  const offsets: number[] = [];
+  let at = 0;
+  try {
+    // Two calls into the WebAssembly module an instruction: decode, and where it ended.
+    while (offsets.length < max && at < bytes.length) {
+      decoder.decodeOut(insn);
+      const next = decoder.position;
+      // One cut off by the end of the bytes is not an instruction of these bytes.
+      if (next <= at || (next === bytes.length && decoder.lastError === DecoderError.NoMoreBytes)) break;
+      offsets.push(at);
+      at = next;
+    }
+  } finally {
+    insn.free();
+    decoder.free();
+  }
+  return { offsets, end: at };
+}
+
+/**
+ * [lo, hi): `before` whole instructions ending at `base` and `after` from it on (fewer where the
+ * code ends); undefined when the image's bytes cannot tell (not its code, or a sweep that does not
+ * land on `base`).
+ */
+export function exactWindow(code: ImageCode, base: bigint, before: number, after: number): { lo: bigint; hi: bigint } | undefined {
+  let hi = base;
+  if (after > 0) {
+    const bytes = code.bytesFrom(base);
+    if (!bytes) return undefined;
+    const { offsets, end } = sweep(bytes.subarray(0, (after + 1) * MAX_INSN), code.bits, after + 1);
+    hi = base + BigInt(offsets.length > after ? offsets[after]! : end);
+  }
+  let lo = base;
+  if (before > 0) {
+    let from = code.boundaryBefore(base);
+    // Start far enough back that one sweep usually suffices (x86-64 code rarely averages under 3 bytes an instruction).
+    while (from !== undefined && base - from < BigInt(before * 3)) {
+      const earlier = code.boundaryBefore(from);
+      if (earlier === undefined) break;
+      from = earlier;
+    }
+    for (;;) {
+      if (from === undefined) return undefined;
+      const bytes = code.bytes(from, base);
+      if (!bytes) return undefined;
+      const { offsets, end } = sweep(bytes, code.bits, Number.MAX_SAFE_INTEGER);
+      // Decoding from a function's start must land on the base, or these bytes are not what gdb will see.
+      if (end !== bytes.length) return undefined;
+      if (offsets.length >= before) {
+        lo = from + BigInt(offsets[offsets.length - before]!);
+        break;
+      }
+      const earlier = code.boundaryBefore(from);
+      if (earlier === undefined || base - earlier > MAX_SWEEP) {
+        lo = from;
+        break;
+      }
+      from = earlier;
+    }
+  }
+  return { lo, hi };
+}
