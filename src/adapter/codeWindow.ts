@@ -1,7 +1,7 @@
 /**
  * Exactly which bytes hold the instructions a disassembly request wants, found without the
  * target: the image's own code (ImageCode) decoded for instruction lengths by iced-x86, from the
- * pc forward and, backward, from the nearest function start (a known boundary) up to the pc. gdb is
+ * pc forward and, backward, from the symbols before it (known boundaries) up to the pc. gdb is
  * then asked for those bytes and no more: its time grows with every byte it disassembles.
  */
 import type { ImageCode } from '../elf';
@@ -71,31 +71,22 @@ export function exactWindow(code: ImageCode, base: bigint, before: number, after
   }
   let lo = base;
   if (before > 0) {
-    let from = code.boundaryBefore(base);
-    // Start far enough back that one sweep usually suffices (x86-64 code rarely averages under 3 bytes an instruction).
-    while (from !== undefined && base - from < BigInt(before * 3)) {
-      const earlier = code.boundaryBefore(from);
-      if (earlier === undefined) break;
-      from = earlier;
-    }
-    for (;;) {
-      if (from === undefined) return undefined;
-      const bytes = code.bytes(from, base);
-      if (!bytes) return undefined;
+    // Back one known boundary at a time, each stretch decoded once; a stretch whose decoding does
+    // not land on the boundary after it (data inside the code) ends the way back.
+    let to = base;
+    let count = 0;
+    for (let from = code.boundaryBefore(base); from !== undefined && count < before && base - from <= MAX_SWEEP; from = code.boundaryBefore(from)) {
+      const bytes = code.bytes(from, to);
+      if (!bytes) break;
       const { offsets, end } = sweep(bytes, code.bits, Number.MAX_SAFE_INTEGER);
-      // Decoding from a function's start must land on the base, or these bytes are not what gdb will see.
-      if (end !== bytes.length) return undefined;
-      if (offsets.length >= before) {
-        lo = from + BigInt(offsets[offsets.length - before]!);
-        break;
-      }
-      const earlier = code.boundaryBefore(from);
-      if (earlier === undefined || base - earlier > MAX_SWEEP) {
-        lo = from;
-        break;
-      }
-      from = earlier;
+      if (end !== bytes.length) break;
+      const take = Math.min(before - count, offsets.length);
+      lo = from + BigInt(offsets[offsets.length - take] ?? 0);
+      count += take;
+      to = from;
     }
+    // Not even the stretch before the base lines up: these bytes are not what gdb will decode.
+    if (count === 0) return undefined;
   }
   return { lo, hi };
 }

@@ -2,13 +2,13 @@
  * DAP disassemble on x86, where instructions have no fixed length: scrolling back means finding
  * a start address from which decoding lands exactly on the reference instruction.
  *
- * One `-data-disassemble` per request in the usual case: a window around the base sized from the
- * code's measured instruction length covers the instructions before and after it at once, and the
- * instructions before are those of the decoding that lands on the base (x86 decoding resynchronises
- * within a few instructions, so a window started a little early lines up). A short window is
- * continued from where it ended (forward) or by another window before the earliest instruction
- * known (backward), and only then by trying start addresses one by one. What was decoded is kept
- * until the guest runs again (`DisassemblyCache`), so scrolling over known code asks gdb nothing.
+ * One `-data-disassemble` per request. In the image's own code the window is exact (codeWindow.ts:
+ * the file's bytes decoded for instruction lengths): gdb disassembles just the instructions asked
+ * for. Elsewhere a window around the base is sized from the code's measured instruction length
+ * (x86 decoding resynchronises within a few instructions, so a window started a little early lines
+ * up), continued from where it ended (forward) or by another window before the earliest instruction
+ * known (backward) when short, and only then by trying start addresses one by one. What was decoded
+ * is kept until the guest runs again (`DisassemblyCache`), so scrolling over known code asks gdb nothing.
  */
 import { basename } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';

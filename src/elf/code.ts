@@ -1,6 +1,6 @@
 /**
  * An image's code as its file holds it: the bytes of its executable sections, and the addresses
- * where its functions start. A function's first byte is a known instruction boundary, from which
+ * its symbols name there (functions, assembly labels). A function's first byte is a known instruction boundary, from which
  * x86's variable-length instructions can be decoded in one linear sweep (the way gdb and objdump
  * disassemble), without asking the target for anything.
  */
@@ -39,12 +39,13 @@ export class ImageCode {
       const strtab = symtab ? all[symtab.link] : undefined;
       if (symtab && strtab && symtab.size <= MAX_CODE && strtab.size <= MAX_CODE) {
         const [syms, strs] = await Promise.all([file.contents(symtab), file.contents(strtab)]);
+        // Every symbol in the code, as objdump restarts at each: functions, and labels or data of assembly.
         forEachSymbol(syms, strs, file.header, (sym) => {
-          if (sym.type === STT_FUNC && sym.shndx !== 0 && sym.value !== 0n) starts.push(sym.value);
+          if (sym.type <= STT_FUNC && sym.shndx !== 0 && sym.value !== 0n && sections.some((c) => sym.value >= c.start && sym.value < c.end)) starts.push(sym.value);
         });
       }
       starts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      return new ImageCode(file.header.bits, sections, starts);
+      return new ImageCode(file.header.bits, sections, starts.filter((a, i) => i === 0 || a !== starts[i - 1]));
     } finally {
       await file.close();
     }
