@@ -12,7 +12,9 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
-  external: ['vscode'],
+  // iced-x86 stays out of the bundles (a megabyte every start would parse): it is copied to dist/
+  // beside them and loaded at the first disassembly (src/adapter/codeWindow.ts).
+  external: ['vscode', 'iced-x86'],
 };
 const entries = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
@@ -27,11 +29,10 @@ const entries = [
   // The Memory view's webview script: runs in the webview, not in Node.
   { entryPoints: ['src/extension/memory/webview/main.ts'], outfile: 'dist/memoryView.js', platform: 'browser', format: 'iife', sourcemap: false },
 ];
-// iced-x86 (the adapter's x86 instruction-length decoder) loads its WebAssembly from the directory
-// of the script that bundles it: dist/.
+// iced-x86 (the adapter's x86 instruction-length decoder) loads its WebAssembly from its own directory.
 const icedDir = dirname(createRequire(import.meta.url).resolve('iced-x86'));
 mkdirSync('dist', { recursive: true });
-copyFileSync(join(icedDir, 'iced_x86_bg.wasm'), 'dist/iced_x86_bg.wasm');
+for (const f of ['iced_x86.js', 'iced_x86_bg.wasm']) copyFileSync(join(icedDir, f), join('dist', f));
 const contexts = await Promise.all(entries.map((e) => esbuild.context({ ...common, ...e })));
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));

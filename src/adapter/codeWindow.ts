@@ -4,15 +4,21 @@
  * pc forward and, backward, from the symbols before it (known boundaries) up to the pc. gdb is
  * then asked for those bytes and no more: its time grows with every byte it disassembles.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ImageCode } from '../elf';
 
 type Iced = typeof import('iced-x86');
 let iced: Iced | undefined;
 
-/** The decoder (a WebAssembly module), loaded the first time it is needed. */
+/**
+ * The decoder (a WebAssembly module), loaded the first time it is needed: from beside the bundle
+ * (dist/, where the build copies it; the extension ships no node_modules), else from node_modules.
+ */
 function loadDecoder(): Iced {
+  const beside = join(__dirname, 'iced_x86.js');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  iced ??= require('iced-x86') as Iced;
+  iced ??= (existsSync(beside) ? require(beside) : require('iced-x86')) as Iced;
   return iced;
 }
 
