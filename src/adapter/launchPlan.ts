@@ -35,8 +35,11 @@ export async function planLaunch(args: LaunchArguments, say: Say): Promise<Launc
   const guestBits = isThirtyTwoBitGuest(kernelInfo) && !args.symbols && !debugFileFor(args.kernel) ? 32 : 64;
   const bootCopy = kernelInfo.bits === 32 && guestBits === 64;
   const symbols = args.symbols ?? (bootCopy ? (debugFileFor(args.kernel) ?? `${args.kernel}.dbg`) : args.kernel);
-  await checkSymbols(symbols, guestBits, say, bootCopy && !args.symbols, kernelInfo);
-  const facts = await imageFacts(args.kernel, kernelInfo, symbols);
+  // Both read the symbols file: at once (the image itself is not read again when it is the symbols file).
+  const [, facts] = await Promise.all([
+    checkSymbols(symbols, guestBits, say, bootCopy && !args.symbols, kernelInfo, symbols === args.kernel ? kernelInfo : undefined),
+    imageFacts(args.kernel, kernelInfo, symbols),
+  ]);
   const profile = args.platform ? PROFILES[args.platform] : detectPlatform(facts);
   const platformProblem = profile.launchProblem?.(facts);
   if (platformProblem) throw new ImageError(platformProblem);
@@ -74,13 +77,13 @@ export async function planAttach(args: AttachArguments, say: Say): Promise<{ tar
 }
 
 /** The symbols gdb loads: a 64-bit ELF for a 64-bit guest, of the image's build; without DWARF, a warning. */
-async function checkSymbols(path: string, guestBits: 32 | 64, say: Say, guessed: boolean, image?: BootImage): Promise<void> {
+async function checkSymbols(path: string, guestBits: 32 | 64, say: Say, guessed: boolean, image?: BootImage, read?: Awaited<ReturnType<typeof readBootImage>>): Promise<void> {
   if (guessed && !existsSync(path)) {
     throw new ImageError(
       `The image is a 32-bit boot image and no 64-bit debug file was found next to it (looked for ${path}); set "symbols" to the ELF with debug info.`,
     );
   }
-  const info = await readBootImage(path, 'symbols file');
+  const info = read ?? (await readBootImage(path, 'symbols file'));
   const problem = symbolsProblem(info, guestBits) ?? (image ? mismatchProblem(image, info) : undefined);
   if (problem) throw new ImageError(problem);
   if (!info.hasDebugInfo) say(`${path} has no debug information: breakpoints by line and variables will not work. Build with -g.\n`, 'important');

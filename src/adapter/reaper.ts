@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 
@@ -98,6 +99,15 @@ export class Reaper implements ProcessGuard {
       });
       child.on('error', () => undefined);
       child.stdin?.on('error', () => undefined);
+      // Its own start must not take CPU from gdb's and QEMU's, which a session start waits for; orders
+      // wait in the pipe meanwhile, and the pipe's end reaches it whenever it runs.
+      if (child.pid !== undefined) {
+        try {
+          setPriority(child.pid, 19);
+        } catch {
+          /* left at the adapter's priority */
+        }
+      }
       child.unref();
       // The pipe must not keep the adapter alive either.
       (child.stdin as (Writable & { unref?: () => void }) | null)?.unref?.();
