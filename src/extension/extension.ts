@@ -41,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): UnikernelApi {
   context.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory('unikernel', {
       // Inline by default: no adapter process to start, so F5 reaches gdb sooner. gdb and QEMU are
-      // processes of their own either way, and the reaper (run from dist/debugAdapter.js) kills them
+      // processes of their own either way, and the reaper (dist/reaper.js, found beside the adapter) kills them
       // if the extension host dies. The standalone adapter stays for other clients and on request.
       createDebugAdapterDescriptor: () =>
         useInlineAdapter()
