@@ -117,6 +117,9 @@ export class RunControl extends EventEmitter<RunControlEvents> {
   /** The console showed a crash while the guest runs: stop it there. False when it is not running. */
   async interruptForCrash(report: CrashReport): Promise<boolean> {
     const gdb = this.host.gdb;
+    // The guest may already have stopped by itself (at the crash function the console's line led
+    // to) with its *stopped record still unread: let it be read first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.state !== 'running' || !gdb?.isAlive) return false;
     this.intent = { ...this.intent, consoleCrash: report, expected: 'exception' };
     await mi.execInterrupt(gdb).catch(() => undefined);
