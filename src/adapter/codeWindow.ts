@@ -27,7 +27,11 @@ function loadDecoder(): Iced {
  * on its first call: the first sweep would otherwise take milliseconds).
  */
 export function warmDecoder(): void {
-  sweep(Uint8Array.of(0x55, 0x48, 0x89, 0xe5, 0xc3), 64, 8);
+  try {
+    sweep(Uint8Array.of(0x55, 0x48, 0x89, 0xe5, 0xc3), 64, 8);
+  } catch {
+    /* no decoder: windows are guessed (exactWindow says so) */
+  }
 }
 
 /** The longest x86 instruction. */
@@ -68,6 +72,15 @@ function sweep(bytes: Uint8Array, bits: 32 | 64, max: number): { offsets: number
  * land on `base`).
  */
 export function exactWindow(code: ImageCode, base: bigint, before: number, after: number): { lo: bigint; hi: bigint } | undefined {
+  try {
+    return windowIn(code, base, before, after);
+  } catch {
+    // The decoder could not be loaded (a damaged install): the usual guessed windows serve.
+    return undefined;
+  }
+}
+
+function windowIn(code: ImageCode, base: bigint, before: number, after: number): { lo: bigint; hi: bigint } | undefined {
   let hi = base;
   if (after > 0) {
     const bytes = code.bytesFrom(base);
