@@ -4,6 +4,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { tcpEndpoint } from '../qemu/endpoint';
 
 export type Platform = 'rumprun' | 'mirage' | 'unikraft' | 'generic';
 const PLATFORMS: readonly Platform[] = ['rumprun', 'mirage', 'unikraft', 'generic'];
@@ -221,6 +222,6 @@ export function validateAttach(raw: Raw): AttachArguments {
 
 /** `host:port` stays as it is; anything else is a Unix socket path, made absolute. */
 export function normalizeTarget(target: string, cwd: string): string {
-  if (/^[\w.-]*:\d+$/.test(target) || /^\[[0-9a-f:]+\]:\d+$/i.test(target)) return target;
+  if (tcpEndpoint(target)) return target;
   return isAbsolute(target) ? target : resolve(cwd, target);
 }

@@ -21,7 +21,6 @@ import type { SourceFileName } from './sourcePaths';
 /** The longest x86 instruction. */
 const MAX_INSN = 15;
 
-const end = (i: mi.MiInstruction): bigint => i.end;
 
 /**
  * Runs of consecutively decoded instructions (each starting where the previous ended), kept for one
@@ -51,7 +50,7 @@ export class DisassemblyCache {
   }
 
   private indexIn(run: mi.MiInstruction[], at: bigint): number | undefined {
-    if (run.length === 0 || at < run[0]!.address || at >= end(run[run.length - 1]!)) return undefined;
+    if (run.length === 0 || at < run[0]!.address || at >= run[run.length - 1]!.end) return undefined;
     let lo = 0;
     let hi = run.length - 1;
     while (lo <= hi) {
@@ -66,13 +65,13 @@ export class DisassemblyCache {
 
   add(run: mi.MiInstruction[]): void {
     if (run.length === 0) return;
-    const bytes = Number(end(run[run.length - 1]!) - run[0]!.address);
+    const bytes = Number(run[run.length - 1]!.end - run[0]!.address);
     if (run.length >= 16) this.bytesPerInsn = Math.min(MAX_INSN, Math.max(2, bytes / run.length));
     // A run that continues or overlaps a known one on the same instruction boundaries (scrolling)
     // joins it, so that later windows find both.
     for (const r of this.runs) {
-      const [rStart, rEnd] = [r[0]!.address, end(r[r.length - 1]!)];
-      const [runStart, runEnd] = [run[0]!.address, end(run[run.length - 1]!)];
+      const [rStart, rEnd] = [r[0]!.address, r[r.length - 1]!.end];
+      const [runStart, runEnd] = [run[0]!.address, run[run.length - 1]!.end];
       if (runEnd < rStart || runStart > rEnd) continue;
       // The new instructions before r, if they land on its first one.
       let head = 0;
@@ -103,7 +102,7 @@ function runsOf(insns: mi.MiInstruction[]): mi.MiInstruction[][] {
   let cur: mi.MiInstruction[] = [];
   for (const i of insns) {
     const prev = cur[cur.length - 1];
-    if (prev && end(prev) !== i.address) {
+    if (prev && prev.end !== i.address) {
       out.push(cur);
       cur = [];
     }
@@ -124,7 +123,7 @@ async function searchBefore(gdb: Gdb, base: bigint, n: number): Promise<mi.MiIns
   for (let skew = 0n; skew < BigInt(MAX_INSN) && first + skew < base; skew++) {
     const insns = await disasm(gdb, first + skew, base);
     const last = insns[insns.length - 1];
-    if (last && end(last) === base) return insns.slice(-n);
+    if (last && last.end === base) return insns.slice(-n);
   }
   return [];
 }
@@ -144,11 +143,11 @@ async function windowBefore(gdb: Gdb, anchor: bigint, n: number, per: number): P
   const lo = anchor > span ? anchor - span : 0n;
   const insns = await disasm(gdb, lo, anchor);
   const last = insns[insns.length - 1];
-  if (!last || end(last) !== anchor) return undefined;
+  if (!last || last.end !== anchor) return undefined;
   const trusted = lo === 0n ? insns : insns.filter((i) => i.address >= lo + RESYNC);
   // Consecutive up to the anchor: drop anything before a gap.
   let from = trusted.length - 1;
-  while (from > 0 && end(trusted[from - 1]!) === trusted[from]!.address) from--;
+  while (from > 0 && trusted[from - 1]!.end === trusted[from]!.address) from--;
   return trusted.slice(from).slice(-n);
 }
 
@@ -180,7 +179,7 @@ async function around(
   const insns = (await disasm(gdb, lo, after > 0 ? hi : base + 1n)).filter((i) => lo === 0n || lo === base || i.address >= trusted || i.address >= base);
   const runs = runsOf(insns);
   for (const r of runs) cache.add(r);
-  const run = runs.find((r) => r.length > 0 && r[0]!.address <= base && base < end(r[r.length - 1]!));
+  const run = runs.find((r) => r.length > 0 && r[0]!.address <= base && base < r[r.length - 1]!.end);
   const at = run ? run.findIndex((i) => i.address === base) : -1;
 
   let pre: mi.MiInstruction[] = [];
@@ -211,7 +210,7 @@ async function around(
   }
   while (post.length < after) {
     // The window ended early (long instructions): continue from the last one, which lines up.
-    const from = post.length > 0 ? end(post[post.length - 1]!) : base;
+    const from = post.length > 0 ? post[post.length - 1]!.end : base;
     const more = (await disasm(gdb, from, from + BigInt((after - post.length) * MAX_INSN))).filter((i) => i.address >= from);
     if (more.length === 0) break;
     post = [...post, ...more.slice(0, after - post.length)];
@@ -255,7 +254,7 @@ export async function disassemble(
     const i = known[k];
     if (!i) {
       // No instruction there: placeholders at the bytes before the first known one, after the last.
-      const addr = k < 0 ? (known[0]?.address ?? base) + BigInt(k) : (known.length > 0 ? end(known[known.length - 1]!) : base) + BigInt(k - known.length);
+      const addr = k < 0 ? (known[0]?.address ?? base) + BigInt(k) : (known.length > 0 ? known[known.length - 1]!.end : base) + BigInt(k - known.length);
       out.push({ address: hex(addr < 0n ? 0n : addr), instruction: '??', presentationHint: 'invalid' });
       continue;
     }

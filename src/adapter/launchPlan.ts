@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { QemuStartOptions } from '../qemu/instance';
 import { ImageError, bootProblem, isThirtyTwoBitGuest, mismatchProblem, readBootImage, symbolsProblem, type BootImage } from '../qemu/bootImage';
+import type { ElfInfo } from '../elf';
+import { tcpEndpoint } from '../qemu/endpoint';
 import { NETDEV_ID, PROFILES, debugFileFor, detectPlatform, imageFacts, type PlatformProfile } from '../qemu/profiles';
 import { ConfigError, normalizeTarget, type AttachArguments, type LaunchArguments } from './config';
 
@@ -37,7 +39,7 @@ export async function planLaunch(args: LaunchArguments, say: Say): Promise<Launc
   const symbols = args.symbols ?? (bootCopy ? (debugFileFor(args.kernel) ?? `${args.kernel}.dbg`) : args.kernel);
   // Both read the symbols file: at once (the image itself is not read again when it is the symbols file).
   const [, facts] = await Promise.all([
-    checkSymbols(symbols, guestBits, say, bootCopy && !args.symbols, kernelInfo, symbols === args.kernel ? kernelInfo : undefined),
+    checkSymbols(symbols, guestBits, say, bootCopy && !args.symbols, kernelInfo),
     imageFacts(args.kernel, kernelInfo, symbols),
   ]);
   const profile = args.platform ? PROFILES[args.platform] : detectPlatform(facts);
@@ -69,7 +71,7 @@ export async function planLaunch(args: LaunchArguments, say: Say): Promise<Launc
 /** The GDB stub to connect to, checked to exist when it is a socket file. */
 export async function planAttach(args: AttachArguments, say: Say): Promise<{ target: string }> {
   const target = normalizeTarget(args.target, args.cwd ?? process.cwd());
-  if ((!target.includes(':') || target.startsWith('/')) && !existsSync(target)) {
+  if (!tcpEndpoint(target) && !existsSync(target)) {
     throw new ConfigError(`Nothing is listening at ${target}: the socket does not exist. Start the guest with its GDB stub first.`);
   }
   if (args.symbols) await checkSymbols(args.symbols, 64, say, false);
@@ -77,13 +79,13 @@ export async function planAttach(args: AttachArguments, say: Say): Promise<{ tar
 }
 
 /** The symbols gdb loads: a 64-bit ELF for a 64-bit guest, of the image's build; without DWARF, a warning. */
-async function checkSymbols(path: string, guestBits: 32 | 64, say: Say, guessed: boolean, image?: BootImage, read?: Awaited<ReturnType<typeof readBootImage>>): Promise<void> {
+async function checkSymbols(path: string, guestBits: 32 | 64, say: Say, guessed: boolean, image?: BootImage & ElfInfo): Promise<void> {
   if (guessed && !existsSync(path)) {
     throw new ImageError(
       `The image is a 32-bit boot image and no 64-bit debug file was found next to it (looked for ${path}); set "symbols" to the ELF with debug info.`,
     );
   }
-  const info = read ?? (await readBootImage(path, 'symbols file'));
+  const info = image?.path === path ? image : await readBootImage(path, 'symbols file');
   const problem = symbolsProblem(info, guestBits) ?? (image ? mismatchProblem(image, info) : undefined);
   if (problem) throw new ImageError(problem);
   if (!info.hasDebugInfo) say(`${path} has no debug information: breakpoints by line and variables will not work. Build with -g.\n`, 'important');

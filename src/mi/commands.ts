@@ -410,9 +410,7 @@ export interface MiInstruction {
   funcName?: string;
   offset?: number;
   opcodes: string;
-  /** Bytes the instruction takes (from its opcodes; 1 when gdb gave none). */
-  size: number;
-  /** Where the next instruction starts. */
+  /** Where the next instruction starts (its bytes counted from its opcodes; 1 when gdb gave none). */
   end: bigint;
   inst: string;
   file?: string;
@@ -431,7 +429,6 @@ function toInstruction(t: MiTuple, src?: { file?: string; fullname?: string; lin
     funcName: str(t['func-name']),
     offset: int(t.offset),
     opcodes,
-    size,
     end: address + BigInt(size),
     inst: str(t.inst) ?? '',
     file: src?.file,

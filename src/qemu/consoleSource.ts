@@ -4,7 +4,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { createReadStream, statSync, watch, type FSWatcher } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectTo, tcpEndpoint } from './endpoint';
 
 export interface ConsoleSourceEvents {
   data: [Buffer];
@@ -25,7 +26,7 @@ export class ConsoleSource extends EventEmitter<ConsoleSourceEvents> {
   /** Connects (or starts following); rejects with one sentence when the console cannot be read. */
   static open(spec: string, timeoutMs = 5_000): Promise<ConsoleSource> {
     const source = new ConsoleSource();
-    const tcp = /^([\w.-]*|\[[0-9a-f:]+\]):(\d+)$/i.exec(spec);
+    const tcp = tcpEndpoint(spec);
     let isSocketFile = false;
     if (!tcp) {
       try {
@@ -39,9 +40,7 @@ export class ConsoleSource extends EventEmitter<ConsoleSourceEvents> {
       return Promise.resolve(source);
     }
     return new Promise((resolve, reject) => {
-      const sock = tcp
-        ? createConnection({ host: tcp[1]?.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(tcp[2]) })
-        : createConnection(spec);
+      const sock = connectTo(spec);
       const timer = setTimeout(() => {
         sock.destroy();
         reject(new Error(`The console at ${spec} did not accept a connection within ${timeoutMs / 1000} s.`));

@@ -4,7 +4,8 @@
  * reset (a triple fault) or powered off, and where a record/replay run is.
  */
 import { EventEmitter } from 'node:events';
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectTo } from './endpoint';
 
 export interface QmpEvent {
   event: string;
@@ -76,8 +77,7 @@ export class QmpClient extends EventEmitter<QmpEvents> {
   /** Connects (a Unix socket path, or `host:port`) and leaves capabilities negotiation mode. */
   static connect(target: string, timeoutMs = 5_000): Promise<QmpClient> {
     return new Promise<QmpClient>((resolve, reject) => {
-      const tcp = /^(.*):(\d+)$/.exec(target);
-      const socket = tcp && !target.startsWith('/') ? createConnection({ host: tcp[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(tcp[2]) }) : createConnection(target);
+      const socket = connectTo(target);
       const fail = (e: Error): void => {
         socket.destroy();
         reject(new QmpError(`Cannot talk to QEMU's QMP socket: ${e.message}.`));
