@@ -189,17 +189,25 @@ export class OcamlSupport {
       const v = await mi.dataEvaluateExpression(this.gdb, `(unsigned long)(${expr})`, at).catch(() => '');
       return /^\d+$/.test(v) ? BigInt(v) : undefined;
     };
-    const start = await word(`&'${func}'`);
-    if (level !== 0 || start === undefined || (await word('$pc')) !== start) {
-      return [note('arguments', 'known at the function\'s first instruction only (OCaml keeps no argument locations)')];
-    }
+    const entryOnly = [note('arguments', 'known at the function\'s first instruction only (OCaml keeps no argument locations)')];
+    if (level !== 0) return entryOnly;
+    // Where the function starts, where the CPU is, and its unit's static data, asked together.
     const unit = demangle(func)?.modulePath.join('__');
-    const [from, to] = unit ? await Promise.all([word(`&'caml${unit}__data_begin'`), word(`&'caml${unit}__data_end'`)]) : [];
+    const [start, pc, from, to] = await Promise.all([
+      word(`&'${func}'`),
+      word('$pc'),
+      unit ? word(`&'caml${unit}__data_begin'`) : undefined,
+      unit ? word(`&'caml${unit}__data_end'`) : undefined,
+    ]);
+    if (start === undefined || pc !== start) return entryOnly;
     const arity = from !== undefined && to !== undefined ? await arityFromStaticClosures(this.memory, start, { start: from, end: to }).catch(() => undefined) : undefined;
     const count = Math.min(Math.abs(arity ?? 2), ARGUMENT_REGISTERS.length);
+    // The registers are asked together; each value is then read in order.
+    const registers = ARGUMENT_REGISTERS.slice(0, count);
+    const words = await Promise.all(registers.map((r) => word(`$${r}`)));
     const out: OcamlChild[] = [];
-    for (const [i, r] of ARGUMENT_REGISTERS.slice(0, count).entries()) {
-      const v = await word(`$${r}`);
+    for (const [i, r] of registers.entries()) {
+      const v = words[i];
       if (v === undefined) continue;
       out.push({ ...(await decodeValue(v, this.memory)), name: `arg${i + 1}${arity === undefined ? '?' : ''} (${r})` });
     }
